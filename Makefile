@@ -1,0 +1,67 @@
+# The book's commands. `make book` and `make test` work on a fresh machine from a clean clone:
+# both create .venv and install the pinned requirements first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 2
+
+# The build and the tests run the notebooks with failed exercise checks raising, and without
+# progress bars (a bar is a widget, and the book shows no widgets).
+export EBM_COURSE_STRICT_CHECKS := 1
+export EBM_COURSE_NO_PROGRESS := 1
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+
+# The test and build kernels each use one thread: the chapters' tensors are small, and two
+# notebooks run side by side on a 2-core machine.
+book unit notebooks browser test: export OMP_NUM_THREADS := 1
+
+.PHONY: install book test lint unit notebooks browser student bench sync clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+install: $(STAMP)
+
+## Build the HTML book into _build/html (warnings are errors).
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## Unit, property and notebook-structure tests, then every notebook under nbval and from an empty folder.
+unit: $(STAMP)
+	$(BIN)/pytest -m "not browser" -n $(JOBS) --dist loadfile tests
+
+notebooks: $(STAMP)
+	$(BIN)/pytest --nbval-lax -n $(JOBS) --dist loadfile -p no:randomly notebooks
+
+## Browser tests on the built book (headless Chromium).
+browser: $(STAMP)
+	$(BIN)/pytest -m browser tests/browser
+
+## Everything: lint, unit, notebooks, the book, the browser.
+test: lint unit notebooks book browser
+
+## Student notebooks (solutions removed) into _build/student.
+student: $(STAMP)
+	$(BIN)/python -m ebm_course.student notebooks _build/student
+
+## Timings and quality measurements (not pass/fail tests); writes benchmarks/results.json.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+## Rewrite the notebooks' Colab links and install cells from the repository URL in _config.yml.
+sync: $(STAMP)
+	$(BIN)/python -m ebm_course.sync
+
+clean:
+	rm -rf _build

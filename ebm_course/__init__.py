@@ -1,0 +1,34 @@
+"""ebm_course: the code behind the companion book to "SSL, EBM with details and examples".
+
+import ebm_course as ec
+device = ec.setup(lang="en", seed=0)
+P = ec.gibbs(E, beta=2.0)
+"""
+
+from . import data, energy, exercises, i18n, models, plot, widgets
+from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
+from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
+from .widgets import Explorer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "data",
+    "energy",
+    "exercises",
+    "i18n",
+    "models",
+    "plot",
+    "widgets",
+    "gibbs",
+    "free_energy",
+    "nll",
+    "nll_grad_terms",
+    "fit_max_likelihood",
+    "setup",
+    "seed_everything",
+    "get_device",
+    "in_colab",
+    "progress_bar",
+    "Explorer",
+]

@@ -1,0 +1,108 @@
+"""Argument checks shared by the public functions.
+
+Every message names the argument and says what is allowed, e.g.
+``beta must be > 0 and finite (got -1.0)``.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import numpy as np
+import torch
+
+
+def as_tensor(x, name: str, *, dtype=None) -> torch.Tensor:
+    """Accept a torch tensor or a numpy array / nested list of numbers."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    elif isinstance(x, (np.ndarray, list, tuple)):
+        try:
+            t = torch.as_tensor(np.asarray(x, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be a tensor of numbers (got {type(x).__name__})") from err
+    else:
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array (got {type(x).__name__})")
+    if dtype is not None:
+        t = t.to(dtype)
+    if not (t.is_floating_point() or t.is_complex()):
+        t = t.to(torch.get_default_dtype())
+    return t
+
+
+def finite_tensor(x, name: str, *, ndim: int | None = None, nonempty: bool = True) -> torch.Tensor:
+    t = as_tensor(x, name)
+    if ndim is not None and t.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s) (got shape {tuple(t.shape)})")
+    if nonempty and t.numel() == 0:
+        raise ValueError(f"{name} must not be empty (got shape {tuple(t.shape)})")
+    if torch.isnan(t).any():
+        raise ValueError(f"{name} contains NaN")
+    if torch.isinf(t).any():
+        raise ValueError(f"{name} contains inf; energies and data must be finite")
+    return t
+
+
+def positive_number(x, name: str, *, allow_inf: bool = False) -> float:
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1:
+            raise TypeError(f"{name} must be a single number (got a tensor of shape {tuple(x.shape)})")
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{name} must be a real number (got {type(x).__name__})")
+    x = float(x)
+    if math.isnan(x) or x <= 0 or (math.isinf(x) and not allow_inf):
+        allowed = "> 0 (math.inf allowed)" if allow_inf else "> 0 and finite"
+        raise ValueError(f"{name} must be {allowed} (got {x})")
+    return x
+
+
+def nonnegative_number(x, name: str) -> float:
+    if isinstance(x, torch.Tensor) and x.numel() == 1:
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{name} must be a real number (got {type(x).__name__})")
+    x = float(x)
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{name} must be >= 0 and finite (got {x})")
+    return x
+
+
+def positive_int(x, name: str, *, minimum: int = 1) -> int:
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer (got {type(x).__name__})")
+    if x < minimum:
+        raise ValueError(f"{name} must be >= {minimum} (got {x})")
+    return int(x)
+
+
+def dim_index(dim, t: torch.Tensor, name: str = "dim") -> int:
+    if isinstance(dim, bool) or not isinstance(dim, int):
+        raise TypeError(f"{name} must be an integer (got {type(dim).__name__})")
+    if t.ndim == 0:
+        raise ValueError("E must have at least one dimension to sum over (got a scalar)")
+    if not -t.ndim <= dim < t.ndim:
+        raise ValueError(f"{name} must be in [{-t.ndim}, {t.ndim - 1}] for E of shape {tuple(t.shape)} (got {dim})")
+    return dim
+
+
+def callable_fn(fn, name: str):
+    if not callable(fn):
+        raise TypeError(f"{name} must be callable (got {type(fn).__name__})")
+    return fn
+
+
+def energies_from(energy_fn, points: torch.Tensor, name: str, points_name: str) -> torch.Tensor:
+    """Call energy_fn on (n, d) points and check it returns (n,) finite energies."""
+    E = energy_fn(points)
+    if not isinstance(E, torch.Tensor):
+        raise TypeError(f"{name} must return a torch.Tensor (got {type(E).__name__})")
+    if E.shape != (points.shape[0],):
+        raise ValueError(
+            f"{name} must map {points_name} of shape (n, d) to energies of shape (n,); "
+            f"got {tuple(E.shape)} for {points_name} of shape {tuple(points.shape)}"
+        )
+    if not torch.isfinite(E).all():
+        raise ValueError(f"{name} returned non-finite energies on {points_name}")
+    return E

@@ -1,0 +1,153 @@
+"""Energy, the Gibbs distribution, free energy and maximum likelihood.
+
+The lecture's equations, with the symbols it uses:
+
+    P(y | W)   = exp(-beta E(y, W)) / sum_y' exp(-beta E(y', W))            (Gibbs)
+    F_beta     = -(1/beta) log mean_z exp(-beta E(z));   F_inf = min_z E(z)  (free energy)
+    L(Y, W)    = E(Y, W) + (1/beta) log integral exp(-beta E(y, W)) dy       (negative log-likelihood)
+    dL/dW      = dE(Y, W)/dW - E_{y ~ P(y|W)}[ dE(y, W)/dW ]                  (its gradient)
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import _check
+
+__all__ = ["gibbs", "free_energy", "nll", "nll_grad_terms", "fit_max_likelihood"]
+
+
+def gibbs(E, beta, dim=-1):
+    """P = exp(-beta E) / sum exp(-beta E) along ``dim``.
+
+    ``E`` holds energies of a discrete set of y (or of the cells of an equal-cell grid);
+    numpy arrays are accepted and a tensor is returned. Computed as a softmax of
+    ``-beta * (E - min E)``, so energies up to 1e6 and beta up to 1e6 give no nan or inf.
+    """
+    E = _check.finite_tensor(E, "E")
+    beta = _check.positive_number(beta, "beta")
+    dim = _check.dim_index(dim, E)
+    # Shift by the min first (a constant the result is invariant to): -beta * E itself would round away the
+    # low bits of the energy differences in float32 when |E| is large (|E| ~ 1e6, beta ~ 3: spacing 0.25).
+    return torch.softmax(-beta * (E - E.amin(dim=dim, keepdim=True).detach()), dim=dim)
+
+
+def free_energy(E, beta=math.inf, dim=-1):
+    """Free energy of ``E`` along ``dim`` (the latent variable's axis).
+
+    beta = inf:  F_inf  = min_z E(z)
+    0 < beta:    F_beta = -(1/beta) log( (1/|Z|) sum_z exp(-beta E(z)) )
+
+    The 1/|Z| makes F_beta tend to mean_z E as beta -> 0 and to min_z E as beta -> inf,
+    non-increasing in beta. The lecture's F_beta has no 1/|Z|: it equals this one minus
+    (1/beta) log|Z|, which runs to -inf as beta -> 0.
+    """
+    E = _check.finite_tensor(E, "E")
+    beta = _check.positive_number(beta, "beta", allow_inf=True)
+    dim = _check.dim_index(dim, E)
+    if math.isinf(beta):
+        return E.amin(dim=dim)
+    E_mean = E.mean(dim=dim, keepdim=True)
+    E_min = E.amin(dim=dim, keepdim=True)
+    # Both shifts are constants F is invariant to, so they are detached: the gradient is exactly gibbs(E, beta).
+    x = -beta * (E - E_mean.detach())
+    small = x.abs().amax(dim=dim, keepdim=True) < 0.5
+    # beta * spread small: about the mean, log1p(mean(expm1(x))) avoids the cancellation of logsumexp(x) - log n.
+    log_mean_exp = torch.log1p(torch.expm1(torch.where(small, x, 0.0)).mean(dim=dim, keepdim=True))
+    F_small = E_mean.detach() - log_mean_exp / beta
+    # Otherwise about the min, as softmax does: exp(-beta (E - min)) <= 1 keeps the low bits of the energy
+    # differences (centred on the mean, float32 lost them and the gradient was off by percents at large beta*E).
+    lse = torch.logsumexp(-beta * (E - E_min.detach()), dim=dim, keepdim=True) - math.log(E.shape[dim])
+    F_large = E_min.detach() - lse / beta
+    F = torch.where(small, F_small, F_large).squeeze(dim)
+    # F lies in [min E, mean E]; clamp the last ulp of rounding so the bounds hold exactly (min last: a float32
+    # mean of equal energies can round below them). The clamp moves the value only (a tie with min or mean must
+    # not split the gradient away from gibbs(E, beta)).
+    clamped = torch.maximum(torch.minimum(F, E_mean.squeeze(dim)), E_min.squeeze(dim))
+    return F + (clamped - F).detach()
+
+
+def _check_points(y, grid, cell_volume, beta):
+    y = _check.finite_tensor(y, "y", ndim=2)
+    grid = _check.finite_tensor(grid, "grid", ndim=2)
+    if grid.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"grid must have the same number of columns d as y (got y {tuple(y.shape)}, grid {tuple(grid.shape)})"
+        )
+    cell_volume = _check.positive_number(cell_volume, "cell_volume")
+    beta = _check.positive_number(beta, "beta")
+    return y, grid, cell_volume, beta
+
+
+def nll(energy_fn, y, grid, cell_volume, beta=1.0):
+    """Negative log-likelihood of the data ``y`` (n, d) under the Gibbs density of ``energy_fn``.
+
+    L = mean_i [ E(y_i) + (1/beta) log( sum_g exp(-beta E(g)) * cell_volume ) ]
+
+    The integral over y is a Riemann sum over ``grid`` (m, d), each point standing for a cell of
+    volume ``cell_volume``. ``energy_fn`` maps (n, d) -> (n,) and holds its parameters, so
+    autograd reaches them. (The lecture's formula drops the log; this is the corrected one.)
+    The loss is in units of 1/beta: with beta = 1 it is the NLL in nats.
+    """
+    _check.callable_fn(energy_fn, "energy_fn")
+    y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
+    E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
+    E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
+    log_Z = torch.logsumexp(-beta * E_grid, dim=0) + math.log(cell_volume)
+    return E_data.mean() + log_Z / beta
+
+
+def nll_grad_terms(energy_fn, params, y, grid, beta=1.0):
+    """The two terms of the lecture's gradient of the NLL with respect to ``params``.
+
+    data_term  = mean_i dE(y_i)/dW                  (push down the energy of the data)
+    model_term = sum_g P(g | W) dE(g)/dW            (push up, weighted by the model's probability)
+
+    dL/dW = data_term - model_term. Returns two lists of tensors shaped like ``params``.
+    """
+    _check.callable_fn(energy_fn, "energy_fn")
+    params = list(params)
+    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
+        raise ValueError("params must be a non-empty list of tensors with requires_grad=True")
+    y, grid, _, beta = _check_points(y, grid, 1.0, beta)
+    E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
+    E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
+    P = torch.softmax(-beta * E_grid, dim=0).detach()
+    data_term = torch.autograd.grad(E_data.mean(), params, allow_unused=True)
+    model_term = torch.autograd.grad((P * E_grid).sum(), params, allow_unused=True)
+    zero = [torch.zeros_like(p) for p in params]
+    data_term = [z if g is None else g for g, z in zip(data_term, zero)]
+    model_term = [z if g is None else g for g, z in zip(model_term, zero)]
+    return data_term, model_term
+
+
+def fit_max_likelihood(model, y, grid, cell_volume, beta=1.0, steps=300, lr=0.05, progress=True, desc="NLL"):
+    """Minimise ``nll(model, y, grid, cell_volume, beta)`` over the parameters of ``model``.
+
+    ``model`` is a torch.nn.Module mapping (n, d) -> (n,). Adam with learning rate ``lr``
+    for ``steps`` steps, with a progress bar when ``progress``. Returns the loss per step.
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    steps = _check.positive_int(steps, "steps")
+    lr = _check.positive_number(lr, "lr")
+    y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
+    from .runtime import progress_bar
+
+    opt = torch.optim.Adam(params, lr=lr)
+    losses = []
+    bar = progress_bar(range(steps), desc=desc, enabled=progress)
+    for _ in bar:
+        opt.zero_grad()
+        loss = nll(model, y, grid, cell_volume, beta)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
+    return losses

@@ -1,0 +1,243 @@
+"""Automatic checks for the exercises. Each ``check_*`` returns a ``CheckResult`` that shows a
+pass, or a hint, in the notebook's language. With EBM_COURSE_STRICT_CHECKS=1 in the environment
+(the test suite and the book build set it) a failed check raises, so a wrong solution cannot pass
+unnoticed."""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+
+import numpy as np
+import torch
+
+from . import energy, i18n
+
+__all__ = ["CheckResult", "check_gibbs", "check_beta_for_mass", "check_nll_discrete", "beta_for_mass_answer"]
+
+
+class CheckResult:
+    def __init__(self, passed: bool, message: str):
+        self.passed = bool(passed)
+        self.message = message
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return ("✅ " if self.passed else "❌ ") + self.message
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.passed else "#b35900"
+        mark = "✅" if self.passed else "❌"
+        return f'<p style="color:{colour};font-weight:600">{mark} {html.escape(self.message)}</p>'
+
+
+def _result(passed: bool, ok_ko: str, ok_en: str, hint_ko: str = "", hint_en: str = "", lang=None) -> CheckResult:
+    if passed:
+        msg = i18n.t(ko=ok_ko, en=ok_en, lang=lang)
+    else:
+        msg = i18n.t(ko="힌트: " + hint_ko, en="Hint: " + hint_en, lang=lang)
+    res = CheckResult(passed, msg)
+    if not passed and os.environ.get("EBM_COURSE_STRICT_CHECKS") == "1":
+        raise AssertionError(repr(res))
+    return res
+
+
+def _call(fn, *args):
+    """Run the student's function; return (value, None) or (None, CheckResult-ready message)."""
+    try:
+        return fn(*args), None
+    except NotImplementedError:
+        return None, (
+            "아직 구현되지 않았다: raise NotImplementedError를 지우고 코드를 채우자.",
+            "not implemented yet: replace raise NotImplementedError with your code.",
+        )
+    except Exception as err:  # the student's code failed: report it as a hint
+        return None, (
+            f"함수가 오류를 냈다: {type(err).__name__}: {err}",
+            f"your function raised {type(err).__name__}: {err}",
+        )
+
+
+def _tensor_close(a, b, rtol=1e-6, atol=1e-9) -> bool:
+    return (
+        isinstance(a, torch.Tensor)
+        and a.shape == b.shape
+        and bool(torch.isfinite(a).all() and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))
+    )
+
+
+def check_gibbs(fn, lang=None) -> CheckResult:
+    """Exercise: fn(E, beta) -> Gibbs probabilities of a 1-D tensor of energies, stable for large E."""
+    cases = [
+        (torch.tensor([0.0, 1.0, 2.0], dtype=torch.float64), 1.0),
+        (torch.tensor([3.0, -1.0, 0.5, 0.5], dtype=torch.float64), 0.3),
+        (torch.tensor([1000.0, 1001.0, 1002.0], dtype=torch.float64), 1.0),
+        (torch.tensor([-800.0, -799.0], dtype=torch.float64), 2.0),
+    ]
+    for E, beta in cases:
+        P, err = _call(fn, E.clone(), beta)
+        if err:
+            return _result(False, "", "", err[0], err[1], lang)
+        expected = energy.gibbs(E, beta)
+        if not isinstance(P, torch.Tensor):
+            return _result(False, "", "", "torch.Tensor를 돌려주어야 한다.", "return a torch.Tensor.", lang)
+        if not torch.isfinite(P).all():
+            return _result(
+                False,
+                "",
+                "",
+                f"E={E.tolist()}에서 nan이나 inf가 나왔다. 지수를 취하기 전에 βE의 최솟값을 빼자.",
+                f"nan or inf for E={E.tolist()}. Subtract the minimum of βE before exponentiating.",
+                lang,
+            )
+        if abs(P.sum().item() - 1) > 1e-6:
+            return _result(
+                False,
+                "",
+                "",
+                "확률의 합이 1이 아니다: 분모로 나누어 정규화하자.",
+                "the probabilities do not sum to 1: divide by the normaliser.",
+                lang,
+            )
+        if not _tensor_close(P, expected) and _tensor_close(P, energy.gibbs(-E, beta)):
+            return _result(
+                False,
+                "",
+                "",
+                "부호를 확인하자: 에너지가 낮을수록 확률이 높아야 한다, exp(-βE).",
+                "check the sign: lower energy must mean higher probability, exp(-βE).",
+                lang,
+            )
+        if not _tensor_close(P, expected):
+            return _result(
+                False,
+                "",
+                "",
+                f"E={E.tolist()}, β={beta}에서 값이 다르다: exp(-βE)/Σexp(-βE)인지 확인하자.",
+                f"wrong values for E={E.tolist()}, β={beta}: is it exp(-βE)/Σexp(-βE)?",
+                lang,
+            )
+    return _result(
+        True,
+        "통과! 큰 에너지에서도 안정적인 깁스 분포다.",
+        "Passed! A Gibbs distribution that is stable for large energies.",
+        lang=lang,
+    )
+
+
+def beta_for_mass_answer(E, mass) -> float:
+    """The beta at which the Gibbs distribution of E puts probability ``mass`` on its minimum."""
+    E = torch.as_tensor(E, dtype=torch.float64)
+    lo, hi = 1e-8, 1e8
+    for _ in range(200):
+        mid = math.sqrt(lo * hi)
+        if energy.gibbs(E, mid)[E.argmin()].item() < mass:
+            lo = mid
+        else:
+            hi = mid
+    return math.sqrt(lo * hi)
+
+
+def check_beta_for_mass(beta, lang=None) -> CheckResult:
+    """Exercise: the beta at which the Gibbs distribution of E = [0, 1, 2, 3] puts 0.9 on y = 0.
+
+    ``beta`` is that number, or a function ``fn(E, mass)`` that finds it (called with
+    E = tensor([0., 1., 2., 3.]) and mass = 0.9).
+    """
+    target = beta_for_mass_answer([0.0, 1.0, 2.0, 3.0], 0.9)
+    if callable(beta):
+        beta, err = _call(beta, torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64), 0.9)
+        if err:
+            return _result(False, "", "", err[0], err[1], lang)
+    if isinstance(beta, torch.Tensor) and beta.numel() == 1:
+        beta = beta.item()
+    if isinstance(beta, np.floating | np.integer):
+        beta = float(beta)
+    if not isinstance(beta, (int, float)) or isinstance(beta, bool) or not math.isfinite(beta):
+        return _result(
+            False, "", "", "β는 유한한 숫자(float)여야 한다.", "beta must be a finite number (a float).", lang
+        )
+    if abs(beta - target) <= 1e-3 * target:
+        return _result(
+            True,
+            f"통과! β ≈ {target:.4f}에서 P(y=0) = 0.9이다.",
+            f"Passed! At β ≈ {target:.4f}, P(y=0) = 0.9.",
+            lang=lang,
+        )
+    if beta <= 0:
+        return _result(False, "", "", f"β는 0보다 커야 한다 (받은 값 {beta}).", f"beta must be > 0 (got {beta}).", lang)
+    p = energy.gibbs(torch.tensor([0.0, 1.0, 2.0, 3.0]), beta)[0].item()
+    direction = (
+        i18n.t(ko="더 키우자", en="increase it", lang=lang)
+        if beta < target
+        else i18n.t(ko="더 줄이자", en="decrease it", lang=lang)
+    )
+    return _result(
+        False,
+        "",
+        "",
+        f"β={beta:.4g}에서 P(y=0)={p:.4f}이다. P(y=0)는 β에 대해 증가하므로 이분법으로 찾자: β를 {direction}.",
+        f"at β={beta:.4g}, P(y=0)={p:.4f}. P(y=0) grows with β, so bisect: {direction}.",
+        lang,
+    )
+
+
+def check_nll_discrete(fn, lang=None) -> CheckResult:
+    """Exercise: fn(E, idx, beta) -> mean NLL of the observed indices idx under Gibbs(E, beta)."""
+    E = torch.tensor([0.5, 2.0, -1.0, 0.0, 3.0], dtype=torch.float64)
+    idx = torch.tensor([2, 2, 3, 0, 2, 1])
+    for beta in (1.0, 0.5, 4.0):
+        value, err = _call(fn, E.clone(), idx.clone(), beta)
+        if err:
+            return _result(False, "", "", err[0], err[1], lang)
+        try:
+            value = float(value)
+        except (TypeError, ValueError, RuntimeError):  # e.g. one NLL per observation, not their mean
+            return _result(
+                False,
+                "",
+                "",
+                "관측 전체의 평균 NLL 하나(숫자)를 돌려주어야 한다.",
+                "return one number: the mean NLL over the observations.",
+                lang,
+            )
+        truth = -torch.log(energy.gibbs(E, beta)[idx]).mean().item() / beta
+        wrong = E[idx].mean().item() + torch.exp(-beta * E).sum().item() / beta
+        if math.isclose(value, wrong, rel_tol=1e-6):
+            return _result(
+                False,
+                "",
+                "",
+                "강의 노트의 식처럼 log가 빠졌다: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
+                "the log is missing, as in the lecture note: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
+                lang,
+            )
+        if not math.isclose(value, truth, rel_tol=1e-6, abs_tol=1e-9):
+            return _result(
+                False,
+                "",
+                "",
+                f"β={beta}에서 {value:.6f}이 나왔는데 -(1/β) log P(Y)의 평균은 {truth:.6f}이다.",
+                f"at β={beta} you got {value:.6f}; the mean of -(1/β) log P(Y) is {truth:.6f}.",
+                lang,
+            )
+    shifted, err = _call(fn, E + 7.0, idx.clone(), 1.0)
+    unshifted, err2 = _call(fn, E.clone(), idx.clone(), 1.0)
+    if err or err2 or not math.isclose(float(shifted), float(unshifted), rel_tol=1e-6):
+        return _result(
+            False,
+            "",
+            "",
+            "에너지에 상수를 더해도 NLL은 변하지 않아야 한다.",
+            "adding a constant to the energy must not change the NLL.",
+            lang,
+        )
+    return _result(
+        True,
+        "통과! log가 들어간 올바른 음의 로그 가능도다.",
+        "Passed! The correct negative log-likelihood, log included.",
+        lang=lang,
+    )
