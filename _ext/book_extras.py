@@ -41,7 +41,7 @@ def add_language_switch(app, doctree):
     xref = addnodes.pending_xref(
         "", refdomain="std", reftype="doc", reftarget="/" + target, refexplicit=True, refwarn=True
     )
-    xref += nodes.inline("", f"🌐 {LANG_NAMES[other]}")
+    xref += nodes.inline("", LANG_NAMES[other], classes=["lang-switch-label"])
     para = nodes.paragraph("", "", classes=["lang-switch"])
     para += xref
     doctree.insert(0, para)

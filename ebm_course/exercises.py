@@ -26,11 +26,11 @@ class CheckResult:
         return self.passed
 
     def __repr__(self) -> str:
-        return ("✅ " if self.passed else "❌ ") + self.message
+        return ("✓ " if self.passed else "✗ ") + self.message
 
     def _repr_html_(self) -> str:
         colour = "#1a7f37" if self.passed else "#b35900"
-        mark = "✅" if self.passed else "❌"
+        mark = "✓" if self.passed else "✗"
         return f'<p style="color:{colour};font-weight:600">{mark} {html.escape(self.message)}</p>'
 
 

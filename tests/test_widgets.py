@@ -125,6 +125,7 @@ def test_step_clamps_the_value_and_passes_the_clamped_one_to_update():
 def test_frame_values_are_min_frames_n_sorted_values_including_both_ends(n, frames):
     ex = Explorer.__new__(Explorer)  # frame_values needs only values and frames: skip the drawing
     ex.values, ex.frames = np.linspace(-1.0, 1.0, n), min(frames, n)
+    ex.value = ex.values[n // 3]
     fv = ex.frame_values()
     assert len(fv) == min(frames, n)
     assert np.all(np.isin(fv, ex.values))
@@ -132,6 +133,8 @@ def test_frame_values_are_min_frames_n_sorted_values_including_both_ends(n, fram
     assert fv[0] == ex.values[0]
     if len(fv) >= 2:
         assert fv[-1] == ex.values[-1]
+    if len(fv) >= 3:
+        assert ex.value in fv, "the book's scrubber starts at the explorer's starting value"
 
 
 def test_mime_bundle_has_the_live_widget_view_and_the_static_html(explorer):
