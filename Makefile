@@ -29,9 +29,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# The execution cache keys on each notebook's code only, so a change to the package or to the
+# book's extension clears it (and the built pages): the figures are recomputed with the new code.
+CODE_HASH = $(shell cat ebm_course/*.py _ext/*.py _static/* | sha256sum | cut -c1-16)
+
 ## Build the HTML book into _build/html (warnings are errors).
 book: $(STAMP)
+	@if [ "$$(cat _build/.code-hash 2>/dev/null)" != "$(CODE_HASH)" ]; then \
+		echo "package or extension changed: clearing the execution cache"; \
+		rm -rf _build/.jupyter_cache _build/.doctrees _build/html; fi
 	$(BIN)/jupyter-book build . --warningiserror --keep-going --builder html
+	@echo "$(CODE_HASH)" > _build/.code-hash
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -98,7 +98,7 @@ def check_gibbs(fn, lang=None) -> CheckResult:
                 False,
                 "",
                 "",
-                "확률의 합이 1이 아니다: 분모로 나누어 정규화하자.",
+                "확률의 합이 1이 아니다: 가중치의 합(정규화 상수)으로 나누자.",
                 "the probabilities do not sum to 1: divide by the normaliser.",
                 lang,
             )
@@ -107,8 +107,8 @@ def check_gibbs(fn, lang=None) -> CheckResult:
                 False,
                 "",
                 "",
-                "부호를 확인하자: 에너지가 낮을수록 확률이 높아야 한다, exp(-βE).",
-                "check the sign: lower energy must mean higher probability, exp(-βE).",
+                "부호를 확인하자. 에너지가 낮을수록 확률이 높아야 한다: exp(-βE).",
+                "check the sign: lower energy must mean higher probability (exp(-βE)).",
                 lang,
             )
         if not _tensor_close(P, expected):
@@ -163,12 +163,12 @@ def check_beta_for_mass(beta, lang=None) -> CheckResult:
     if abs(beta - target) <= 1e-3 * target:
         return _result(
             True,
-            f"통과! β ≈ {target:.4f}에서 P(y=0) = 0.9이다.",
-            f"Passed! At β ≈ {target:.4f}, P(y=0) = 0.9.",
+            f"통과! β ≈ {target:.4f}에서 가장 낮은 에너지의 확률 P(y=0)이 0.9가 된다.",
+            f"Passed! At β ≈ {target:.4f}, the lowest energy gets probability P(y=0) = 0.9.",
             lang=lang,
         )
     if beta <= 0:
-        return _result(False, "", "", f"β는 0보다 커야 한다 (받은 값 {beta}).", f"beta must be > 0 (got {beta}).", lang)
+        return _result(False, "", "", f"β는 0보다 커야 한다(받은 값: {beta}).", f"beta must be > 0 (got {beta}).", lang)
     p = energy.gibbs(torch.tensor([0.0, 1.0, 2.0, 3.0]), beta)[0].item()
     direction = (
         i18n.t(ko="더 키우자", en="increase it", lang=lang)
@@ -179,8 +179,8 @@ def check_beta_for_mass(beta, lang=None) -> CheckResult:
         False,
         "",
         "",
-        f"β={beta:.4g}에서 P(y=0)={p:.4f}이다. P(y=0)는 β에 대해 증가하므로 이분법으로 찾자: β를 {direction}.",
-        f"at β={beta:.4g}, P(y=0)={p:.4f}. P(y=0) grows with β, so bisect: {direction}.",
+        f"β={beta:.4g}에서 가장 낮은 에너지의 확률은 P(y=0)={p:.4f}이다. 이 확률은 β에 대해 증가하므로 이분법으로 찾자: β를 {direction}.",
+        f"at β={beta:.4g}, P(y=0), the probability of the lowest energy, is {p:.4f}. It grows with β, so bisect: {direction}.",
         lang,
     )
 
@@ -200,7 +200,7 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
                 False,
                 "",
                 "",
-                "관측 전체의 평균 NLL 하나(숫자)를 돌려주어야 한다.",
+                "관측값 전체에 대한 평균 NLL을 숫자 하나로 돌려주어야 한다.",
                 "return one number: the mean NLL over the observations.",
                 lang,
             )
@@ -211,7 +211,7 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
                 False,
                 "",
                 "",
-                "강의 노트의 식처럼 log가 빠졌다: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
+                "강의 노트의 식처럼 로그가 빠졌다: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
                 "the log is missing, as in the lecture note: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
                 lang,
             )
@@ -220,7 +220,7 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
                 False,
                 "",
                 "",
-                f"β={beta}에서 {value:.6f}이 나왔는데 -(1/β) log P(Y)의 평균은 {truth:.6f}이다.",
+                f"β={beta}에서 돌려준 값은 {value:.6f}인데, -(1/β) log P(Y)의 평균은 {truth:.6f}이다.",
                 f"at β={beta} you got {value:.6f}; the mean of -(1/β) log P(Y) is {truth:.6f}.",
                 lang,
             )

@@ -119,7 +119,7 @@ class Explorer:
         self.step(current)
         uid = "ebm-explorer-" + uuid.uuid4().hex[:12]
         note = i18n.t(
-            ko=f"막대를 끌어 {self.label}를 바꿔 보자. 노트북(Jupyter, Colab)에서는 실시간 슬라이더가 된다.",
+            ko=f"막대를 끌어 {self.label} 값을 바꿔 보자. 노트북(Jupyter, Colab)에서는 실시간 슬라이더가 된다.",
             en=f"Drag the bar to change {self.label}. In a notebook (Jupyter, Colab) this is a live slider.",
         )
         alt = i18n.t(ko=f"{self.label}에 따라 달라지는 그림", en=f"figure as {self.label} changes")
@@ -163,7 +163,14 @@ class Explorer:
         return self._widget
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = dict(self.widget()._repr_mimebundle_())
-        bundle["text/html"] = self.static_html()
-        bundle["text/plain"] = f"Explorer({self.label}: {self.fmt.format(self.value)})"
-        return bundle
+        # The widget view is written out (protocol 2.0, as ipywidgets 7 and 8 both display it), so
+        # the bundle is the same whichever ipywidgets a notebook server ships.
+        return {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": self.widget().model_id,
+            },
+            "text/html": self.static_html(),
+            "text/plain": f"Explorer({self.label}: {self.fmt.format(self.value)})",
+        }
