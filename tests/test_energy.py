@@ -24,15 +24,6 @@ DTYPES = [torch.float32, torch.float64]
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """The tensors here are tiny: extra intra-op threads only oversubscribe the CPU (and the xdist workers)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def energies(lo=-100.0, hi=100.0, min_size=1, max_size=8):
     """1-D float64 arrays of energies."""
     return hnp.arrays(

@@ -16,15 +16,6 @@ from ebm_course import data, models
 FAST = settings(max_examples=30, deadline=None)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """The tensors here are tiny: extra intra-op threads only oversubscribe the CPU (and the xdist workers)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 MIXTURE_1D = dict(means=[[-2.0], [1.5]], stds=[0.5, 0.8], weights=[0.4, 0.6])
 MIXTURE_2D = dict(means=[[-1.0, 0.0], [1.0, 1.0], [0.0, -1.5]], stds=[0.4, 0.6, 0.5], weights=[0.2, 0.5, 0.3])
 
