@@ -11,7 +11,6 @@ JOBS   ?= 2
 export EBM_COURSE_STRICT_CHECKS := 1
 export EBM_COURSE_NO_PROGRESS := 1
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 
 # The test and build kernels each use one thread: the chapters' tensors are small, and two
 # notebooks run side by side on a 2-core machine.

@@ -21,7 +21,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("EBM_COURSE_NO_PROGRESS", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
 
 
 def notebooks(lang: str = "en") -> list[Path]:

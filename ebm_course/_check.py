@@ -44,6 +44,14 @@ def finite_tensor(x, name: str, *, ndim: int | None = None, nonempty: bool = Tru
     return t
 
 
+def capped_beta(beta: float, E: torch.Tensor) -> float:
+    """beta, capped at the largest number E's dtype holds (beta 1e39 is inf in float32, and inf * 0 is nan).
+    Any beta that large already puts all the mass on the minimum, so the cap changes no result."""
+    if E.is_floating_point():
+        return min(beta, float(torch.finfo(E.dtype).max))
+    return beta
+
+
 def positive_number(x, name: str, *, allow_inf: bool = False) -> float:
     if isinstance(x, torch.Tensor):
         if x.numel() != 1:
@@ -98,6 +106,8 @@ def energies_from(energy_fn, points: torch.Tensor, name: str, points_name: str) 
     E = energy_fn(points)
     if not isinstance(E, torch.Tensor):
         raise TypeError(f"{name} must return a torch.Tensor (got {type(E).__name__})")
+    if not E.is_floating_point():
+        raise TypeError(f"{name} must return real floating-point energies (got dtype {E.dtype})")
     if E.shape != (points.shape[0],):
         raise ValueError(
             f"{name} must map {points_name} of shape (n, d) to energies of shape (n,); "

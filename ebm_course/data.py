@@ -26,7 +26,7 @@ class GaussianMixture:
             raise ValueError(f"stds and weights must have one entry per mean ({C} means)")
         if (self.stds <= 0).any():
             raise ValueError("stds must all be > 0")
-        if (self.weights < 0).any() or abs(self.weights.sum().item() - 1) > 1e-9:
+        if (self.weights < 0).any() or abs(self.weights.sum().item() - 1) > 1e-6:
             raise ValueError(f"weights must be >= 0 and sum to 1 (sum {self.weights.sum().item()})")
 
     @property
@@ -36,7 +36,10 @@ class GaussianMixture:
     def sample(self, n, seed=0) -> torch.Tensor:
         """n samples, shape (n, d), float64, reproducible from ``seed``."""
         n = _check.positive_int(n, "n")
-        g = torch.Generator().manual_seed(int(seed))
+        seed = _check.positive_int(seed, "seed", minimum=0)
+        if seed >= 2**63:
+            raise ValueError(f"seed must be < 2**63 (got {seed})")
+        g = torch.Generator().manual_seed(seed)
         c = torch.multinomial(self.weights, n, replacement=True, generator=g)
         noise = torch.randn(n, self.d, generator=g, dtype=torch.float64)
         return self.means[c] + self.stds[c, None] * noise

@@ -16,7 +16,7 @@ import torch
 
 from . import _check
 
-__all__ = ["gibbs", "free_energy", "nll", "nll_grad_terms", "fit_max_likelihood"]
+__all__ = ["gibbs", "free_energy", "nll", "nll_without_log", "nll_grad_terms", "fit_max_likelihood", "grid_minima"]
 
 
 def gibbs(E, beta, dim=-1):
@@ -27,7 +27,7 @@ def gibbs(E, beta, dim=-1):
     ``-beta * (E - min E)``, so energies up to 1e6 and beta up to 1e6 give no nan or inf.
     """
     E = _check.finite_tensor(E, "E")
-    beta = _check.positive_number(beta, "beta")
+    beta = _check.capped_beta(_check.positive_number(beta, "beta"), E)
     dim = _check.dim_index(dim, E)
     # Shift by the min first (a constant the result is invariant to): -beta * E itself would round away the
     # low bits of the energy differences in float32 when |E| is large (|E| ~ 1e6, beta ~ 3: spacing 0.25).
@@ -49,6 +49,7 @@ def free_energy(E, beta=math.inf, dim=-1):
     dim = _check.dim_index(dim, E)
     if math.isinf(beta):
         return E.amin(dim=dim)
+    beta = _check.capped_beta(beta, E)
     E_mean = E.mean(dim=dim, keepdim=True)
     E_min = E.amin(dim=dim, keepdim=True)
     # Both shifts are constants F is invariant to, so they are detached: the gradient is exactly gibbs(E, beta).
@@ -95,8 +96,28 @@ def nll(energy_fn, y, grid, cell_volume, beta=1.0):
     y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
     E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
     E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
-    log_Z = torch.logsumexp(-beta * E_grid, dim=0) + math.log(cell_volume)
-    return E_data.mean() + log_Z / beta
+    beta = _check.capped_beta(beta, E_grid)
+    # (1/beta) log Z = min E + (1/beta) log sum exp(-beta (E - min E)): no overflow for any beta. The shift is
+    # detached; the loss does not depend on it, and neither does its gradient.
+    E_min = E_grid.min().detach()
+    lse = torch.logsumexp(-beta * (E_grid - E_min), dim=0) + math.log(cell_volume)
+    return E_data.mean() - E_min + lse / beta
+
+
+def nll_without_log(energy_fn, y, grid, cell_volume, beta=1.0):
+    """The lecture note's loss, which drops the log: mean_i E(y_i) + (1/beta) sum_g exp(-beta E(g)) cell_volume.
+
+    Kept only to show what goes wrong (chapter 2): it differs from ``nll`` by (1/beta)(Z - log Z) >= 1/beta,
+    where Z is the partition function, and its gradient scales the push-up term by Z. Never train with it.
+    """
+    _check.callable_fn(energy_fn, "energy_fn")
+    y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
+    E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
+    E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
+    Z = torch.exp(-beta * E_grid).sum() * cell_volume
+    if not torch.isfinite(Z):
+        raise ValueError("the note's loss overflows for this energy and beta: exp(-beta E) is too large on the grid")
+    return E_data.mean() + Z / beta
 
 
 def nll_grad_terms(energy_fn, params, y, grid, beta=1.0):
@@ -108,13 +129,20 @@ def nll_grad_terms(energy_fn, params, y, grid, beta=1.0):
     dL/dW = data_term - model_term. Returns two lists of tensors shaped like ``params``.
     """
     _check.callable_fn(energy_fn, "energy_fn")
-    params = list(params)
-    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad for p in params):
-        raise ValueError("params must be a non-empty list of tensors with requires_grad=True")
+    if isinstance(params, torch.Tensor):
+        raise TypeError("params must be a list of parameter tensors, e.g. [model.W] (got a single tensor)")
+    try:
+        params = list(params)
+    except TypeError as err:
+        raise TypeError(f"params must be a list of parameter tensors (got {type(params).__name__})") from err
+    if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad and p.is_leaf for p in params):
+        raise ValueError("params must be a non-empty list of leaf tensors with requires_grad=True, e.g. [model.W]")
     y, grid, _, beta = _check_points(y, grid, 1.0, beta)
     E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
     E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
-    P = torch.softmax(-beta * E_grid, dim=0).detach()
+    if not (E_data.requires_grad and E_grid.requires_grad):
+        raise ValueError("energy_fn's energies do not depend on params: nothing to differentiate")
+    P = gibbs(E_grid.detach(), beta)
     data_term = torch.autograd.grad(E_data.mean(), params, allow_unused=True)
     model_term = torch.autograd.grad((P * E_grid).sum(), params, allow_unused=True)
     zero = [torch.zeros_like(p) for p in params]
@@ -151,3 +179,23 @@ def fit_max_likelihood(model, y, grid, cell_volume, beta=1.0, steps=300, lr=0.05
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
     return losses
+
+
+def grid_minima(E, y):
+    """The grid points where the energy has a strict local minimum: E[i] < E[i-1] and E[i] < E[i+1].
+
+    ``E`` (m,) holds energies at the points ``y`` of a 1-D grid, (m,) or (m, 1), in order. Interior
+    points only. Returns the points (a 1-D tensor), in grid order: inference on a grid finds them all.
+    """
+    E = _check.finite_tensor(E, "E", ndim=1)
+    y = _check.finite_tensor(y, "y")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.shape[0] != E.shape[0]:
+        raise ValueError(
+            f"y must hold one point per energy, shape ({E.shape[0]},) or ({E.shape[0]}, 1) (got {tuple(y.shape)})"
+        )
+    if E.shape[0] < 3:
+        raise ValueError(f"E needs at least 3 grid points to have an interior minimum (got {E.shape[0]})")
+    inner = E[1:-1]
+    return y[1:-1][(inner < E[:-2]) & (inner < E[2:])]

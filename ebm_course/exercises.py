@@ -12,7 +12,7 @@ import os
 import numpy as np
 import torch
 
-from . import energy, i18n
+from . import _check, energy, i18n
 
 __all__ = ["CheckResult", "check_gibbs", "check_beta_for_mass", "check_nll_discrete", "beta_for_mass_answer"]
 
@@ -129,8 +129,16 @@ def check_gibbs(fn, lang=None) -> CheckResult:
 
 
 def beta_for_mass_answer(E, mass) -> float:
-    """The beta at which the Gibbs distribution of E puts probability ``mass`` on its minimum."""
-    E = torch.as_tensor(E, dtype=torch.float64)
+    """The beta at which the Gibbs distribution of E puts probability ``mass`` on its minimum.
+
+    E must be 1-D with a single minimum; mass must lie strictly between 1/len(E) (beta -> 0) and 1 (beta -> inf).
+    """
+    E = _check.finite_tensor(E, "E", ndim=1).to(torch.float64)
+    if (E == E.min()).sum() > 1:
+        raise ValueError("E must have a single minimum (with ties, the minimum's mass never exceeds 1/#ties)")
+    mass = float(mass)
+    if not 1.0 / len(E) < mass < 1.0:
+        raise ValueError(f"mass must lie in (1/len(E), 1) = ({1.0 / len(E):.4g}, 1) (got {mass})")
     lo, hi = 1e-8, 1e8
     for _ in range(200):
         mid = math.sqrt(lo * hi)
@@ -226,7 +234,11 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
             )
     shifted, err = _call(fn, E + 7.0, idx.clone(), 1.0)
     unshifted, err2 = _call(fn, E.clone(), idx.clone(), 1.0)
-    if err or err2 or not math.isclose(float(shifted), float(unshifted), rel_tol=1e-6):
+    try:
+        invariant = not (err or err2) and math.isclose(float(shifted), float(unshifted), rel_tol=1e-6)
+    except (TypeError, ValueError, RuntimeError):
+        invariant = False
+    if not invariant:
         return _result(
             False,
             "",

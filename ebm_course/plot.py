@@ -7,7 +7,6 @@ themes alike. Colours come from the Okabe-Ito palette (distinguishable with colo
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import matplotlib as mpl
@@ -89,13 +88,3 @@ def use_style() -> None:
             "animation.embed_limit": 40.0,
         }
     )
-    if os.environ.get("MPLBACKEND") is None and not _in_ipython():
-        mpl.use("Agg")
-
-
-def _in_ipython() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return False
-    return get_ipython() is not None

@@ -20,8 +20,8 @@ def in_colab() -> bool:
 
 def seed_everything(seed: int) -> int:
     """Seed Python's, NumPy's and torch's generators (CPU and CUDA)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0 (got {seed!r})")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be an integer in [0, 2**63) (got {seed!r})")
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))
@@ -54,9 +54,11 @@ def progress_bar(iterable, desc: str = "", enabled: bool = True):
 def setup(lang: str = "en", seed: int = 0, device: str | None = None) -> torch.device:
     """Set the language of labels, the book's plotting style (Korean font included), seed every
     generator, enable Colab's widget manager when in Colab, and return the device to use."""
+    if lang not in i18n.LANGUAGES:
+        raise ValueError(f"lang must be one of {i18n.LANGUAGES} (got {lang!r})")
+    seed_everything(seed)  # checks seed before anything else changes
     i18n.set_language(lang)
     plot.use_style()
-    seed_everything(seed)
     if in_colab():  # pragma: no cover - only in Colab
         from google.colab import output
 

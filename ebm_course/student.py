@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+COLAB_LINK = "colab.research.google.com/github/"
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 STUB = {
@@ -52,6 +53,9 @@ def student_notebook(nb, lang: str = "en"):
 
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
+        if cell.cell_type == "markdown" and COLAB_LINK in cell.source:
+            # the link opens the teacher's notebook, solutions included
+            cell.source = "\n".join(line for line in cell.source.splitlines() if COLAB_LINK not in line)
         if cell.cell_type != "code":
             continue
         cell.outputs = []

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import io
+import ast
 import re
-import tokenize
 from pathlib import Path
 
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks"
-MASKED = {tokenize.STRING, tokenize.COMMENT}
-for _name in ("FSTRING_MIDDLE",):  # Python 3.12+ splits f-strings into several tokens
-    if hasattr(tokenize, _name):
-        MASKED.add(getattr(tokenize, _name))
-SKIP = {tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
 
 
 def chapters() -> list[str]:
@@ -27,14 +21,28 @@ def read(lang: str, slug: str):
     return nbformat.read(NB / lang / f"{slug}.ipynb", as_version=4)
 
 
-def masked_tokens(source: str) -> list[tuple[int, str]]:
-    """The token stream of a code cell with every string literal and comment replaced by a placeholder."""
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO(source + "\n").readline):
-        if tok.type in SKIP:
-            continue
-        out.append((tok.type, "<masked>" if tok.type in MASKED else tok.string))
-    return out
+class _MaskStrings(ast.NodeTransformer):
+    """Replace every string constant by a placeholder; f-strings keep their expressions."""
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, str):
+            return ast.copy_location(ast.Constant("<masked>"), node)
+        return node
+
+    def visit_JoinedStr(self, node):
+        values = [self.visit(v) for v in node.values if isinstance(v, ast.FormattedValue)]
+        return ast.copy_location(ast.JoinedStr(values), node)
+
+    def visit_FormattedValue(self, node):
+        node.value = self.visit(node.value)
+        node.format_spec = None  # a format spec is text: "{x:.3f}" and "{x:.2f}" do the same logic
+        return node
+
+
+def masked_code(source: str) -> str:
+    """The code's syntax tree with string literals masked (comments are not in it): two cells that
+    differ only in their strings and comments give the same text; any other difference shows."""
+    return ast.dump(_MaskStrings().visit(ast.parse(source)), annotate_fields=False)
 
 
 def headings(markdown: str) -> list[int]:

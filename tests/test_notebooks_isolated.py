@@ -45,6 +45,13 @@ def test_notebook_runs_from_an_empty_folder_without_network(slug, lang, tmp_path
     nb = nbformat.read(work / f"{slug}.ipynb", as_version=4)
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(work)}})
     client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
     assert errors == []
+    stderr = [o.text for c in code for o in c.outputs if o.output_type == "stream" and o.name == "stderr"]
+    assert stderr == [], f"warnings on stderr (a missing glyph, say): {stderr}"
+    for i, cell in enumerate(code):
+        if "plt.show()" in cell.source:
+            kinds = [k for o in cell.outputs for k in o.get("data", {})]
+            assert "image/png" in kinds, f"code cell {i} calls plt.show() but shows no figure"
     assert sorted(os.listdir(work)) == [f"{slug}.ipynb"], "the notebook wrote files next to itself"

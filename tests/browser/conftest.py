@@ -109,6 +109,8 @@ def pytest_generate_tests(metafunc):
         "ko_page": lambda: [p for p in content_pages(root) if page_language(p) == "ko"],
         # pages with at least one static explorer in their HTML
         "explorer_page": lambda: explorer_pages(root),
+        # chapter pages (one per notebook)
+        "notebook_page": lambda: notebook_pages(root),
     }
     for name, find in params.items():
         if name in metafunc.fixturenames:

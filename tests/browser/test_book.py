@@ -195,6 +195,20 @@ def _widgets(page) -> list[str]:
     return page.evaluate(_WIDGETS_JS)
 
 
+_FIGURES_JS = """() => Array.from(document.querySelectorAll('.cell_output img'))
+    .filter(img => !img.closest('.ebm-explorer'))
+    .map(img => ({w: img.naturalWidth, h: img.naturalHeight}))"""
+
+
+def test_chapter_page_shows_its_computed_figures(visit, notebook_page):
+    rel = _need(notebook_page, "chapter page")
+    visit.goto(rel, idle=True)
+    figures = visit.page.evaluate(_FIGURES_JS)
+    assert len(figures) >= 3, f"{rel}: {len(figures)} figures in cell outputs (the chapter's plots are missing)"
+    blank = [f for f in figures if f["w"] < 50 or f["h"] < 50]
+    assert not blank, f"{rel}: figures that did not load or are empty: {blank}"
+
+
 def test_page_shows_no_live_jupyter_widget(visit, content_page):
     rel = _need(content_page, "book or notebook page")
     visit.goto(rel)
