@@ -66,17 +66,6 @@ def positive_number(x, name: str, *, allow_inf: bool = False) -> float:
     return x
 
 
-def nonnegative_number(x, name: str) -> float:
-    if isinstance(x, torch.Tensor) and x.numel() == 1:
-        x = x.item()
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{name} must be a real number (got {type(x).__name__})")
-    x = float(x)
-    if not math.isfinite(x) or x < 0:
-        raise ValueError(f"{name} must be >= 0 and finite (got {x})")
-    return x
-
-
 def positive_int(x, name: str, *, minimum: int = 1) -> int:
     if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
         raise TypeError(f"{name} must be an integer (got {type(x).__name__})")

@@ -60,7 +60,7 @@ class Explorer:
         import matplotlib.pyplot as plt
 
         plt.close(fig)  # shown by the explorer only, never a second time by the inline backend
-        if not hasattr(fig.canvas, "buffer_rgba"):  # closing can leave a canvas that cannot draw
+        if not hasattr(fig.canvas, "buffer_rgba"):  # closing can leave a canvas without pixels: give it Agg's
             from matplotlib.backends.backend_agg import FigureCanvasAgg
 
             FigureCanvasAgg(fig)
@@ -86,16 +86,12 @@ class Explorer:
         """
         self.value = self.clamp(value)
         self.update(self.value)
-        canvas = self.fig.canvas
-        buf = io.BytesIO()
-        if hasattr(canvas, "buffer_rgba"):
-            from PIL import Image
+        from PIL import Image
 
-            canvas.draw()
-            rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-            Image.fromarray(rgb).save(buf, format="png", compress_level=compress_level)
-        else:  # pragma: no cover - a canvas without pixels (not Agg-based)
-            self.fig.savefig(buf, format="png", bbox_inches=None, pil_kwargs={"compress_level": compress_level})
+        self.fig.canvas.draw()  # an Agg canvas (see __init__), so its pixels can be read back
+        rgb = np.asarray(self.fig.canvas.buffer_rgba())[..., :3]
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, format="png", compress_level=compress_level)
         return buf.getvalue()
 
     def frame_values(self) -> np.ndarray:
