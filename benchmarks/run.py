@@ -1,7 +1,9 @@
 """Timings of the book, measured (not pass/fail): `make bench` writes benchmarks/results.json.
 
 * each notebook, top to bottom, in a fresh kernel from an empty folder (target <= 20 s);
-* each explorer step, recompute + redraw, on the notebook's own explorer (target <= 100 ms median).
+* each explorer step, recompute + redraw, on the notebook's own explorer (target <= 100 ms median);
+* every other measurement in a ``benchmarks/bench_*.py`` module: its ``run()`` returns a dict of
+  figures (with their targets), stored under that module's name.
 
 The explorers are found by running the notebook's code in this process with
 ``ebm_course.widgets.Explorer`` instrumented to remember every instance it creates.
@@ -89,6 +91,17 @@ def time_explorer(explorer, repeats: int = 3) -> dict:
     }
 
 
+def measurements() -> list:
+    """(name, run) for each ``benchmarks/bench_<name>.py``."""
+    import importlib
+
+    found = []
+    for path in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        module = importlib.import_module(f"benchmarks.{path.stem}")
+        found.append((path.stem.removeprefix("bench_"), module.run))
+    return found
+
+
 def main() -> int:
     import torch
 
@@ -111,6 +124,10 @@ def main() -> int:
             print(
                 f"explorer {key:32s} {stats['label']}: median {stats['median_ms']:.0f} ms, p90 {stats['p90_ms']:.0f} ms"
             )
+    for name, run in measurements():
+        print(f"measurement {name} ...", flush=True)
+        results[name] = run()
+        print(json.dumps(results[name], indent=2, ensure_ascii=False))
     out = ROOT / "benchmarks" / "results.json"
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {out.relative_to(ROOT)}")

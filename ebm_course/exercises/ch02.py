@@ -1,72 +1,16 @@
-"""Automatic checks for the exercises. Each ``check_*`` returns a ``CheckResult`` that shows a
-pass, or a hint, in the notebook's language. With EBM_COURSE_STRICT_CHECKS=1 in the environment
-(the test suite and the book build set it) a failed check raises, so a wrong solution cannot pass
-unnoticed."""
+"""Checks for chapter 2 (energy, Gibbs distribution, maximum likelihood)."""
 
 from __future__ import annotations
 
-import html
 import math
-import os
 
 import numpy as np
 import torch
 
-from . import _check, energy, i18n
+from .. import _check, energy, i18n
+from ._base import CheckResult, _call, _result, _tensor_close
 
-__all__ = ["CheckResult", "check_gibbs", "check_beta_for_mass", "check_nll_discrete", "beta_for_mass_answer"]
-
-
-class CheckResult:
-    def __init__(self, passed: bool, message: str):
-        self.passed = bool(passed)
-        self.message = message
-
-    def __bool__(self) -> bool:
-        return self.passed
-
-    def __repr__(self) -> str:
-        return ("✓ " if self.passed else "✗ ") + self.message
-
-    def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.passed else "#b35900"
-        mark = "✓" if self.passed else "✗"
-        return f'<p style="color:{colour};font-weight:600">{mark} {html.escape(self.message)}</p>'
-
-
-def _result(passed: bool, ok_ko: str, ok_en: str, hint_ko: str = "", hint_en: str = "", lang=None) -> CheckResult:
-    if passed:
-        msg = i18n.t(ko=ok_ko, en=ok_en, lang=lang)
-    else:
-        msg = i18n.t(ko="힌트: " + hint_ko, en="Hint: " + hint_en, lang=lang)
-    res = CheckResult(passed, msg)
-    if not passed and os.environ.get("EBM_COURSE_STRICT_CHECKS") == "1":
-        raise AssertionError(repr(res))
-    return res
-
-
-def _call(fn, *args):
-    """Run the student's function; return (value, None) or (None, CheckResult-ready message)."""
-    try:
-        return fn(*args), None
-    except NotImplementedError:
-        return None, (
-            "아직 구현되지 않았다: raise NotImplementedError를 지우고 코드를 채우자.",
-            "not implemented yet: replace raise NotImplementedError with your code.",
-        )
-    except Exception as err:  # the student's code failed: report it as a hint
-        return None, (
-            f"함수가 오류를 냈다: {type(err).__name__}: {err}",
-            f"your function raised {type(err).__name__}: {err}",
-        )
-
-
-def _tensor_close(a, b, rtol=1e-6, atol=1e-9) -> bool:
-    return (
-        isinstance(a, torch.Tensor)
-        and a.shape == b.shape
-        and bool(torch.isfinite(a).all() and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))
-    )
+__all__ = ["check_gibbs", "check_beta_for_mass", "check_nll_discrete", "beta_for_mass_answer"]
 
 
 def check_gibbs(fn, lang=None) -> CheckResult:

@@ -1,0 +1,64 @@
+"""What every exercise check shares: the result object, the strict mode, calling the student's code."""
+
+from __future__ import annotations
+
+import html
+import os
+
+import torch
+
+from .. import i18n
+
+__all__ = ["CheckResult"]
+
+
+class CheckResult:
+    def __init__(self, passed: bool, message: str):
+        self.passed = bool(passed)
+        self.message = message
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return ("✓ " if self.passed else "✗ ") + self.message
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.passed else "#b35900"
+        mark = "✓" if self.passed else "✗"
+        return f'<p style="color:{colour};font-weight:600">{mark} {html.escape(self.message)}</p>'
+
+
+def _result(passed: bool, ok_ko: str, ok_en: str, hint_ko: str = "", hint_en: str = "", lang=None) -> CheckResult:
+    if passed:
+        msg = i18n.t(ko=ok_ko, en=ok_en, lang=lang)
+    else:
+        msg = i18n.t(ko="힌트: " + hint_ko, en="Hint: " + hint_en, lang=lang)
+    res = CheckResult(passed, msg)
+    if not passed and os.environ.get("EBM_COURSE_STRICT_CHECKS") == "1":
+        raise AssertionError(repr(res))
+    return res
+
+
+def _call(fn, *args):
+    """Run the student's function; return (value, None) or (None, CheckResult-ready message)."""
+    try:
+        return fn(*args), None
+    except NotImplementedError:
+        return None, (
+            "아직 구현되지 않았다: raise NotImplementedError를 지우고 코드를 채우자.",
+            "not implemented yet: replace raise NotImplementedError with your code.",
+        )
+    except Exception as err:  # the student's code failed: report it as a hint
+        return None, (
+            f"함수가 오류를 냈다: {type(err).__name__}: {err}",
+            f"your function raised {type(err).__name__}: {err}",
+        )
+
+
+def _tensor_close(a, b, rtol=1e-6, atol=1e-9) -> bool:
+    return (
+        isinstance(a, torch.Tensor)
+        and a.shape == b.shape
+        and bool(torch.isfinite(a).all() and torch.allclose(a.double(), b.double(), rtol=rtol, atol=atol))
+    )
