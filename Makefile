@@ -30,7 +30,7 @@ install: $(STAMP)
 
 # The execution cache keys on each notebook's code only, so a change to the package or to the
 # book's extension clears it (and the built pages): the figures are recomputed with the new code.
-CODE_HASH = $(shell cat ebm_course/*.py _ext/*.py _static/* | sha256sum | cut -c1-16)
+CODE_HASH = $(shell cat ebm_course/*.py ebm_course/*/*.py _ext/*.py _static/* | sha256sum | cut -c1-16)
 
 ## Build the HTML book into _build/html (warnings are errors).
 book: $(STAMP)

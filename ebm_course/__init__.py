@@ -5,18 +5,22 @@ device = ec.setup(lang="en", seed=0)
 P = ec.gibbs(E, beta=2.0)
 """
 
-from . import data, energy, exercises, i18n, models, plot, widgets
+from . import dae, data, energy, exercises, i18n, kmeans, latent, models, plot, widgets
 from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
+from .kmeans import KMeansEBM
 from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
 from .widgets import Explorer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "dae",
     "data",
     "energy",
     "exercises",
     "i18n",
+    "kmeans",
+    "latent",
     "models",
     "plot",
     "widgets",
@@ -31,4 +35,5 @@ __all__ = [
     "in_colab",
     "progress_bar",
     "Explorer",
+    "KMeansEBM",
 ]

@@ -8,7 +8,7 @@ import torch
 
 from . import _check
 
-__all__ = ["GaussianMixture", "grid_1d", "grid_2d"]
+__all__ = ["GaussianMixture", "Spiral", "grid_1d", "grid_2d"]
 
 
 class GaussianMixture:
@@ -53,6 +53,67 @@ class GaussianMixture:
         log_norm = -0.5 * self.d * torch.log(2 * math.pi * self.stds**2)
         comp = torch.log(self.weights) + log_norm - sq / (2 * self.stds**2)
         return torch.logsumexp(comp, dim=1)
+
+
+class Spiral:
+    """Points near a two-dimensional spiral, the data manifold of chapters 4 and 5.
+
+    The clean curve is y(t) = r(t) [cos(theta(t)), sin(theta(t))] for t in [0, 1], with
+    theta(t) = turns * 2 pi * t and r(t) = r0 + (r1 - r0) t; samples add N(0, noise^2 I).
+    ``curve(m)`` gives m points along the clean curve, ``nearest(y)`` the closest of them.
+    """
+
+    def __init__(self, turns=1.5, r0=0.3, r1=2.0, noise=0.05):
+        self.turns = _check.positive_number(turns, "turns")
+        self.r0 = _check.positive_number(r0, "r0")
+        self.r1 = _check.positive_number(r1, "r1")
+        if self.r1 <= self.r0:
+            raise ValueError(f"r1 must be > r0 (got r0={self.r0}, r1={self.r1})")
+        try:
+            noise = float(noise)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"noise must be a real number (got {noise!r})") from err
+        if not math.isfinite(noise) or noise < 0:
+            raise ValueError(f"noise must be >= 0 and finite (got {noise})")
+        self.noise = noise
+
+    def _at(self, t: torch.Tensor) -> torch.Tensor:
+        theta = 2 * math.pi * self.turns * t
+        r = self.r0 + (self.r1 - self.r0) * t
+        return torch.stack([r * torch.cos(theta), r * torch.sin(theta)], dim=1)
+
+    def sample(self, n, seed=0) -> torch.Tensor:
+        """n noisy points, shape (n, 2), float64; t is uniform along the curve's length."""
+        n = _check.positive_int(n, "n")
+        seed = _check.positive_int(seed, "seed", minimum=0)
+        if seed >= 2**63:
+            raise ValueError(f"seed must be < 2**63 (got {seed})")
+        g = torch.Generator().manual_seed(seed)
+        # draw t uniformly along the arc length: invert the cumulative length of a fine polyline
+        fine = self.curve(4096)
+        seg = (fine[1:] - fine[:-1]).norm(dim=1)
+        cum = torch.cat([torch.zeros(1, dtype=torch.float64), seg.cumsum(0)])
+        s = torch.rand(n, generator=g, dtype=torch.float64) * cum[-1]
+        idx = torch.searchsorted(cum, s).clamp(1, cum.numel() - 1)
+        frac = (s - cum[idx - 1]) / seg[idx - 1]
+        t = (idx - 1 + frac) / (cum.numel() - 1)
+        y = self._at(t)
+        return y + self.noise * torch.randn(n, 2, generator=g, dtype=torch.float64)
+
+    def curve(self, m=512) -> torch.Tensor:
+        """m points along the clean curve, from its inner to its outer end, shape (m, 2)."""
+        m = _check.positive_int(m, "m", minimum=2)
+        return self._at(torch.linspace(0.0, 1.0, m, dtype=torch.float64))
+
+    def nearest(self, y, m=4096) -> tuple[torch.Tensor, torch.Tensor]:
+        """For each row of y (n, 2): the closest of m points on the clean curve, and its distance."""
+        y = _check.finite_tensor(y, "y", ndim=2).to(torch.float64)
+        if y.shape[1] != 2:
+            raise ValueError(f"y must have 2 columns (got shape {tuple(y.shape)})")
+        c = self.curve(m)
+        d = torch.cdist(y, c)
+        dist, idx = d.min(dim=1)
+        return c[idx], dist
 
 
 def grid_1d(lo, hi, m):

@@ -266,3 +266,73 @@ BAD_INPUT = [
 def test_bad_input_raises_an_error_naming_the_argument(call, exc, name):
     with pytest.raises(exc, match=name):
         call()
+
+
+# --- Spiral -------------------------------------------------------------------------------------
+
+
+def test_spiral_samples_lie_within_a_few_noise_widths_of_the_curve():
+    s = ec.data.Spiral(noise=0.05)
+    y = s.sample(5000, seed=3)
+    assert y.shape == (5000, 2) and y.dtype == torch.float64
+    _, dist = s.nearest(y)
+    # the distance to the curve is |N(0, 0.05^2)| along the normal: mean 0.05 * sqrt(2/pi)
+    assert abs(dist.mean().item() - 0.05 * math.sqrt(2 / math.pi)) < 0.004
+    assert dist.max().item() < 6 * 0.05
+
+
+def test_spiral_without_noise_lies_on_the_curve_and_is_reproducible():
+    s = ec.data.Spiral(noise=0.0)
+    a, b = s.sample(300, seed=7), s.sample(300, seed=7)
+    assert torch.equal(a, b) and not torch.equal(a, s.sample(300, seed=8))
+    _, dist = s.nearest(a, m=20000)
+    assert dist.max().item() < 1e-3
+
+
+def test_spiral_samples_are_uniform_along_the_arc_length():
+    s = ec.data.Spiral(noise=0.0)
+    y = s.sample(20000, seed=0)
+    c = s.curve(4097)
+    seg = (c[1:] - c[:-1]).norm(dim=1)
+    cum = torch.cat([torch.zeros(1, dtype=torch.float64), seg.cumsum(0)])
+    idx = torch.cdist(y, c).argmin(dim=1)
+    frac = cum[idx] / cum[-1]
+    counts = torch.histc(frac, bins=10, min=0, max=1)
+    assert (counts / 20000 - 0.1).abs().max().item() < 0.015
+
+
+def test_spiral_curve_goes_from_r0_to_r1():
+    s = ec.data.Spiral(turns=2.0, r0=0.5, r1=1.5)
+    c = s.curve(100)
+    r = c.norm(dim=1)
+    assert r[0].item() == pytest.approx(0.5) and r[-1].item() == pytest.approx(1.5)
+    assert (r[1:] > r[:-1]).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"turns": 0}, "turns"),
+        ({"r0": -1}, "r0"),
+        ({"r0": 2.0, "r1": 1.0}, "r1"),
+        ({"noise": -0.1}, "noise"),
+        ({"noise": float("nan")}, "noise"),
+    ],
+)
+def test_spiral_rejects_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ec.data.Spiral(**kwargs)
+
+
+def test_spiral_rejects_bad_sample_and_nearest_arguments():
+    s = ec.data.Spiral()
+    with pytest.raises(ValueError, match="n"):
+        s.sample(0)
+    with pytest.raises(ValueError, match="seed"):
+        s.sample(5, seed=-1)
+    with pytest.raises(ValueError, match="y"):
+        s.nearest(torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="y"):
+        s.nearest(torch.tensor([[float("nan"), 0.0]]))
+    with pytest.raises(ValueError, match="m"):
+        s.curve(1)

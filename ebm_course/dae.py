@@ -1,0 +1,1 @@
+"""The denoising autoencoder: corruption, reconstruction, and the energy ||y - dec(enc(y))||^2."""
