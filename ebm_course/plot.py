@@ -11,7 +11,7 @@ from pathlib import Path
 
 import matplotlib as mpl
 
-__all__ = ["COLORS", "use_style", "korean_font_files", "register_korean_font", "KOREAN_FONT"]
+__all__ = ["COLORS", "use_style", "log_axis", "korean_font_files", "register_korean_font", "KOREAN_FONT"]
 
 # One colour per symbol, the same in every chapter.
 COLORS = {
@@ -88,3 +88,40 @@ def use_style() -> None:
             "animation.embed_limit": 40.0,
         }
     )
+
+
+def _power_of_ten(value, _pos=None) -> str:
+    """A tick label such as 10^-3 for a power of ten, or "" between the decades.
+
+    A negative exponent is written with \\text{}, so mathtext keeps the hyphen (which NanumGothic
+    has) instead of turning it into a minus sign (which it lacks)."""
+    import math
+
+    if value <= 0 or not math.isfinite(value):
+        return ""
+    exponent = math.log10(value)
+    if abs(exponent - round(exponent)) > 1e-9:
+        return ""
+    e = int(round(exponent))
+    return rf"$10^{{\text{{{e}}}}}$" if e < 0 else rf"$10^{{{e}}}$"
+
+
+def log_axis(ax, axis: str = "y") -> None:
+    """Put ``axis`` ("x", "y" or "both") of ``ax`` on a log scale, with ticks labelled 10^-3, 10^-2, ...
+
+    Use it instead of ``ax.set_yscale("log")``: matplotlib's own log ticks ask mathtext for a minus
+    sign in the default font, NanumGothic, which has none (a "missing glyph" warning on stderr, and
+    a dummy symbol where the minus should be). These labels use the hyphen instead.
+    """
+    from matplotlib.axes import Axes
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (got {type(ax).__name__})")
+    if axis not in ("x", "y", "both"):
+        raise ValueError(f'axis must be "x", "y" or "both" (got {axis!r})')
+    for name in ("x", "y") if axis == "both" else (axis,):
+        getattr(ax, f"set_{name}scale")("log")
+        target = ax.xaxis if name == "x" else ax.yaxis
+        target.set_major_formatter(FuncFormatter(_power_of_ten))
+        target.set_minor_formatter(NullFormatter())

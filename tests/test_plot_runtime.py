@@ -260,3 +260,51 @@ def test_set_language_rejects_other_languages_naming_lang(language, lang):
     assert i18n.get_language() == before
     with pytest.raises(ValueError, match="lang"):
         i18n.t(ko="가", en="a", lang=lang or "fr")
+
+
+# --- log axes -----------------------------------------------------------------------------------
+
+
+def _render_and_collect_glyph_warnings(fig, caplog) -> list[str]:
+    import io
+    import logging
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="matplotlib"):
+        fig.savefig(io.BytesIO(), format="png")
+    return [r.getMessage() for r in caplog.records if "glyph" in r.getMessage()]
+
+
+def test_log_axis_labels_decades_without_a_missing_glyph(style, caplog):
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [1e-3, 1e-1, 10])
+    plot.log_axis(ax, "y")
+    ax.set_title("에너지 (로그 축)")
+    assert _render_and_collect_glyph_warnings(fig, caplog) == []
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert r"$10^{\text{-3}}$" in labels and r"$10^{1}$" in labels
+    assert ax.get_yscale() == "log" and ax.get_xscale() == "linear"
+
+
+def test_plain_log_scale_does_warn_with_the_korean_font_which_is_why_log_axis_exists(style, caplog):
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3], [1e-3, 1e-1, 10])
+    ax.set_yscale("log")
+    assert _render_and_collect_glyph_warnings(fig, caplog), "matplotlib now draws the minus: log_axis may go"
+
+
+def test_log_axis_both_and_between_decades():
+    fig, ax = plt.subplots()
+    plot.log_axis(ax, "both")
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert plot._power_of_ten(0.5) == "" and plot._power_of_ten(0.0) == "" and plot._power_of_ten(100.0) == "$10^{2}$"
+    plt.close(fig)
+
+
+def test_log_axis_rejects_bad_arguments():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="axis"):
+        plot.log_axis(ax, "z")
+    with pytest.raises(TypeError, match="ax"):
+        plot.log_axis(fig, "y")
+    plt.close(fig)

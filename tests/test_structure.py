@@ -207,3 +207,20 @@ def test_requirements_pin_torch_and_jupyter_book_below_2():
     assert int(pins["jupyter-book"].split(".")[0]) < 2
     unpinned = [ln for ln in reqs if ln.strip() and not ln.startswith("#") and "==" not in ln]
     assert unpinned == [], f"every requirement is pinned exactly: {unpinned}"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_instructor_guide_lists_every_exercise_check_the_notebooks_call(lang):
+    guide = (ROOT / "book" / lang / "instructors.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"`(check_\w+)`", guide))
+    used = {
+        m
+        for slug in CHAPTERS
+        for c in read(lang, slug).cells
+        if c.cell_type == "code"
+        for m in re.findall(r"ec\.exercises\.(check_\w+)\(", c.source)
+    }
+    assert used <= listed, f"book/{lang}/instructors.md does not list {sorted(used - listed)}"
+    assert listed <= set(exercises.__all__), (
+        f"the guide lists checks that do not exist: {sorted(listed - set(exercises.__all__))}"
+    )
