@@ -11,6 +11,7 @@ The explorers are found by running the notebook's code in this process with
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import platform
@@ -48,6 +49,7 @@ def explorers_of(path: Path) -> list:
     import nbformat
 
     matplotlib.use("Agg")
+    matplotlib.rcParams["figure.max_open_warning"] = 0  # the explorers keep their figures open
     from ebm_course import widgets
 
     created = []
@@ -106,7 +108,13 @@ def main() -> int:
     import torch
 
     results = {
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "torch": torch.__version__},
+        "machine": {
+            "date": datetime.date.today().isoformat(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
         "notebooks": {},
         "explorers": {},
     }

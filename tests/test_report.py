@@ -1,0 +1,84 @@
+"""The report page's tables come from benchmarks/results.json, each figure next to its target."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+
+import pytest
+from nbtools import ROOT
+
+
+def _extension():
+    spec = importlib.util.spec_from_file_location("book_extras", ROOT / "_ext" / "book_extras.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def results():
+    return json.loads((ROOT / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+
+
+def _rows(table):
+    return [[entry.astext() for entry in row.children] for row in table.findall(lambda n: n.tagname == "row")]
+
+
+def test_results_cover_every_chapter_in_both_languages_and_every_explorer(results):
+    from nbtools import chapters
+
+    for slug in chapters():
+        assert f"ko/{slug}" in results["notebooks"] and f"en/{slug}" in results["notebooks"], f"make bench: {slug}"
+    explorer_chapters = {key.split("#")[0] for key in results["explorers"]}
+    for slug in chapters():
+        if not slug.startswith("01_"):
+            assert slug in explorer_chapters, f"no explorer timing for {slug}: run make bench"
+    assert "kmeans" in results
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_tables_show_each_measured_number_and_whether_it_meets_its_target(results, lang):
+    ext = _extension()
+    out = ext.benchmark_tables(results, lang)
+    text = " ".join(n.astext() for n in out)
+    notebooks, explorers, kmeans = (n for n in out if n.tagname == "table")
+    for key, r in results["notebooks"].items():
+        row = next(r_ for r_ in _rows(notebooks) if r_[0] == key.split("/")[1])
+        assert f"{r['seconds']:.1f}" in row
+    assert len(_rows(notebooks)) == 1 + len({k.split("/")[1] for k in results["notebooks"]})
+    assert len(_rows(explorers)) == 1 + len(results["explorers"])
+    assert f"{results['kmeans']['time_ratio']:.2f}" in kmeans.astext()
+    assert results["machine"]["torch"] in text
+    yes, no = ext.TEXT["yes"][lang], ext.TEXT["no"][lang]
+    verdicts = [row[-1] for t in (notebooks, explorers) for row in _rows(t)[1:]]
+    expected = [
+        yes if max(v["seconds"] for k, v in results["notebooks"].items() if k.endswith(s)) <= 20 else no
+        for s in sorted({k.split("/")[1] for k in results["notebooks"]})
+    ]
+    expected += [
+        yes if e["median_ms"] <= e["target_median_ms"] else no for _, e in sorted(results["explorers"].items())
+    ]
+    assert verdicts == expected
+
+
+def test_a_missed_target_says_so(results):
+    ext = _extension()
+    worse = copy.deepcopy(results)
+    key = sorted(worse["notebooks"])[0]
+    worse["notebooks"][key]["seconds"] = 99.0
+    first_explorer = sorted(worse["explorers"])[0]
+    worse["explorers"][first_explorer]["median_ms"] = 250.0
+    worse["kmeans"]["time_ratio"] = 1.5
+    notebooks, explorers, kmeans = (n for n in ext.benchmark_tables(worse, "en") if n.tagname == "table")
+    assert (
+        _rows(notebooks)[1 + sorted({k.split("/")[1] for k in worse["notebooks"]}).index(key.split("/")[1])][-1] == "NO"
+    )
+    assert _rows(explorers)[1][-1] == "NO"
+    assert any(row[0].startswith("time ratio (") and row[-1] == "NO" for row in _rows(kmeans))
+
+
+def test_tables_reject_an_unknown_language(results):
+    with pytest.raises(ValueError, match="lang"):
+        _extension().benchmark_tables(results, "fr")
