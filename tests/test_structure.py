@@ -224,3 +224,16 @@ def test_instructor_guide_lists_every_exercise_check_the_notebooks_call(lang):
     assert listed <= set(exercises.__all__), (
         f"the guide lists checks that do not exist: {sorted(listed - set(exercises.__all__))}"
     )
+
+
+def test_every_subpackage_of_ebm_course_is_packaged():
+    """A non-editable install (Colab's pip install git+...) ships only the packages pyproject lists."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "ebm_course").rglob("__init__.py")
+        if "__pycache__" not in p.parts
+    }
+    assert found == listed, f"pyproject.toml packages {sorted(listed)} but the folders are {sorted(found)}"
