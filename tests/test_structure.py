@@ -237,3 +237,26 @@ def test_every_subpackage_of_ebm_course_is_packaged():
         if "__pycache__" not in p.parts
     }
     assert found == listed, f"pyproject.toml packages {sorted(listed)} but the folders are {sorted(found)}"
+
+
+def _notebook_headings(lang: str) -> set[str]:
+    found = set()
+    for slug in CHAPTERS:
+        for c in read(lang, slug).cells:
+            if c.cell_type == "markdown":
+                for line in c.source.splitlines():
+                    if m := re.match(r"^#{2,3}\s+(?:\d+\.\s+)?(.+?)\s*$", line):
+                        found.add(m.group(1))
+    return found
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_errata_cite_sections_by_their_real_headings(lang):
+    text = re.sub(r"\s+", " ", (ROOT / "book" / lang / "errata.md").read_text(encoding="utf-8"))
+    if lang == "ko":
+        cited = re.findall(r"「([^」]+)」", text)
+    else:
+        cited = re.findall(r'[Ss]ection \d+(?:,| under) "([^"]+)"', text)
+    assert cited, f"book/{lang}/errata.md cites no section by name"
+    missing = [c for c in cited if c not in _notebook_headings(lang)]
+    assert missing == [], f"book/{lang}/errata.md cites headings no notebook has: {missing}"
