@@ -74,6 +74,14 @@ def positive_int(x, name: str, *, minimum: int = 1) -> int:
     return int(x)
 
 
+def seed(x, name: str = "seed") -> int:
+    """A seed for torch.Generator.manual_seed: an integer in [0, 2**63)."""
+    x = positive_int(x, name, minimum=0)
+    if x >= 2**63:
+        raise ValueError(f"{name} must be < 2**63 (got {x})")
+    return x
+
+
 def dim_index(dim, t: torch.Tensor, name: str = "dim") -> int:
     if isinstance(dim, bool) or not isinstance(dim, int):
         raise TypeError(f"{name} must be an integer (got {type(dim).__name__})")

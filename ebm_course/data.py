@@ -36,10 +36,7 @@ class GaussianMixture:
     def sample(self, n, seed=0) -> torch.Tensor:
         """n samples, shape (n, d), float64, reproducible from ``seed``."""
         n = _check.positive_int(n, "n")
-        seed = _check.positive_int(seed, "seed", minimum=0)
-        if seed >= 2**63:
-            raise ValueError(f"seed must be < 2**63 (got {seed})")
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(_check.seed(seed))
         c = torch.multinomial(self.weights, n, replacement=True, generator=g)
         noise = torch.randn(n, self.d, generator=g, dtype=torch.float64)
         return self.means[c] + self.stds[c, None] * noise
@@ -85,10 +82,7 @@ class Spiral:
     def sample(self, n, seed=0) -> torch.Tensor:
         """n noisy points, shape (n, 2), float64; t is uniform along the curve's length."""
         n = _check.positive_int(n, "n")
-        seed = _check.positive_int(seed, "seed", minimum=0)
-        if seed >= 2**63:
-            raise ValueError(f"seed must be < 2**63 (got {seed})")
-        g = torch.Generator().manual_seed(seed)
+        g = torch.Generator().manual_seed(_check.seed(seed))
         # draw t uniformly along the arc length: invert the cumulative length of a fine polyline
         fine = self.curve(4096)
         seg = (fine[1:] - fine[:-1]).norm(dim=1)
