@@ -61,10 +61,7 @@ def _points(y, name: str = "y", d: int | None = None) -> torch.Tensor:
 def _generator(seed, device) -> torch.Generator | None:
     if seed is None:
         return None
-    seed = _check.positive_int(seed, "seed", minimum=0)
-    if seed >= 2**63:
-        raise ValueError(f"seed must be < 2**63 (got {seed})")
-    return torch.Generator(device=device).manual_seed(seed)
+    return torch.Generator(device=device).manual_seed(_check.seed(seed))
 
 
 def corrupt(y, sigma, p=0.0, seed=None, generator=None) -> torch.Tensor:
@@ -107,7 +104,7 @@ class DAE(torch.nn.Module):
         d = _check.positive_int(d, "d")
         hidden = _check.positive_int(hidden, "hidden")
         code = hidden if code is None else _check.positive_int(code, "code")
-        seed = _check.positive_int(seed, "seed", minimum=0)
+        seed = _check.seed(seed)
         self.d = d
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -185,13 +182,10 @@ def draw_diagram(ax, training=True, labels=None):
     training=False (Fig. 9): y -> enc -> dec -> y_hat; energy E(y) = ||y - y_hat||^2.
     ``labels`` may rename the boxes: {"corrupt": ..., "enc": ..., "dec": ..., "cost": ...}.
     """
-    from matplotlib.axes import Axes
-    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
-
+    from .diagram import Diagram
     from .plot import COLORS
 
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes (got {type(ax).__name__})")
+    d = Diagram(ax, xlim=(0, 13.2), ylim=(0.2, 4.4))
     if labels is not None and not isinstance(labels, dict):
         raise TypeError(f"labels must be a dict or None (got {type(labels).__name__})")
     text = {
@@ -204,32 +198,17 @@ def draw_diagram(ax, training=True, labels=None):
     if unknown:
         raise ValueError(f"labels may only rename {sorted(text)} (got unknown keys {unknown})")
     text.update(labels or {})
-    grey, red = "#d9d9d9", "#f4b6a6"
-    ax.set_xlim(0, 13.2)
-    ax.set_ylim(0.2, 4.4)
-    ax.set_aspect("equal")
-    ax.axis("off")
 
-    def var(x, name, edge="#555555"):
-        ax.add_patch(Circle((x, 1.3), 0.45, facecolor=grey, edgecolor=edge, lw=1.8))
-        ax.text(x, 1.3, name, ha="center", va="center", fontsize=13)
-
-    def box(x, name, w=1.7):
-        ax.add_patch(
-            FancyBboxPatch((x - w / 2, 0.9), w, 0.8, boxstyle="round,pad=0.02,rounding_size=0.35", fc="white", ec="k")
-        )
-        ax.text(x, 1.3, name, ha="center", va="center", fontsize=11)
-
-    def arrow(a, b, label=None):
-        ax.add_patch(FancyArrowPatch((a, 1.3), (b, 1.3), arrowstyle="-|>", mutation_scale=12, lw=1.2, color="#333"))
+    def arrow(a, b, label=None):  # along the row y = 1.3
+        d.arrow((a, 1.3), (b, 1.3))
         if label:
             ax.text((a + b) / 2, 1.42, label, ha="center", va="bottom", fontsize=13)
 
-    var(0.8, "y")
+    d.variable((0.8, 1.3), "y", lw=1.8)
     if training:
-        box(2.9, text["corrupt"])
+        d.function((2.9, 1.3), text["corrupt"], w=1.7)
         arrow(1.25, 2.05)
-        var(5.0, "ỹ", edge=COLORS["y_tilde"])
+        d.variable((5.0, 1.3), "ỹ", edge=COLORS["y_tilde"], lw=1.8)
         arrow(3.75, 4.55)
         x_enc, out = 7.0, "ȳ"
         arrow(5.45, x_enc - 0.85)
@@ -237,16 +216,13 @@ def draw_diagram(ax, training=True, labels=None):
         x_enc, out = 3.4, "ŷ"
         arrow(1.25, x_enc - 0.85)
     x_dec = x_enc + 2.3
-    box(x_enc, text["enc"])
-    box(x_dec, text["dec"])
+    d.function((x_enc, 1.3), text["enc"], w=1.7)
+    d.function((x_dec, 1.3), text["dec"], w=1.7)
     arrow(x_enc + 0.85, x_dec - 0.85)
     x_cost = x_dec + 2.3
     arrow(x_dec + 0.85, x_cost - 0.45, out)
-    ax.add_patch(Rectangle((x_cost - 0.45, 0.85), 0.9, 0.9, facecolor=red, edgecolor=COLORS["z"], lw=1.5))
-    ax.text(x_cost + 0.6, 1.3, text["cost"], ha="left", va="center", fontsize=11)
+    d.cost((x_cost, 1.3), text["cost"], side="right")
     # the clean y also goes to the cost
     ax.plot([0.8, 0.8, x_cost, x_cost], [1.75, 3.3, 3.3, 2.6], color="#333", lw=1.2)
-    ax.add_patch(
-        FancyArrowPatch((x_cost, 2.6), (x_cost, 1.75), arrowstyle="-|>", mutation_scale=12, lw=1.2, color="#333")
-    )
+    d.arrow((x_cost, 2.6), (x_cost, 1.75))
     return ax

@@ -30,13 +30,6 @@ def _data(y, name="y") -> torch.Tensor:
     return y
 
 
-def _seed(seed) -> int:
-    seed = _check.positive_int(seed, "seed", minimum=0)
-    if seed >= 2**63:
-        raise ValueError(f"seed must be < 2**63 (got {seed})")
-    return seed
-
-
 def _scores(yT: torch.Tensor, W: torch.Tensor, shift: float = 0.0, out=None) -> torch.Tensor:
     """s_ji = ||w_j||^2 - 2 w_j . y_i + shift for every prototype j and point i, shape (k, n).
 
@@ -80,7 +73,7 @@ def kmeans_plusplus(y, k, seed=0) -> torch.Tensor:
     n = y.shape[0]
     if k > n:
         raise ValueError(f"k must be <= the number of points n = {n} (got {k})")
-    g = torch.Generator().manual_seed(_seed(seed))
+    g = torch.Generator().manual_seed(_check.seed(seed))
     idx = torch.empty(k, dtype=torch.long)
     idx[0] = torch.randint(n, (1,), generator=g).item()
     d2 = (y - y[idx[0]]).square().sum(dim=1)
@@ -231,7 +224,7 @@ class KMeansEBM:
         if init is None:
             W = kmeans_plusplus(y, self.k, seed=seed)
         else:
-            _seed(seed)
+            _check.seed(seed)
             W = _data(init, "init")
             if W.shape != (d, self.k):
                 raise ValueError(f"init must have shape (d, k) = ({d}, {self.k}) (got {tuple(W.shape)})")
@@ -317,44 +310,24 @@ def draw_diagram(ax, labels=None):
     ||y - y_bar||^2 (red square) compares it with y (observed, grey circle); the dashed frame is the
     minimisation over z that turns E(y, z) into F(y). ``labels`` may rename {"min": ..., "F": ...}.
     """
-    import numpy as np
-    from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
+    from matplotlib.patches import Rectangle
 
+    from .diagram import Diagram
     from .plot import COLORS
 
     text = {"min": "min over $z$", "F": r"$F(y) = \min_z E(y, z)$"}
     text.update(labels or {})
-    grey, red = "#d9d9d9", "#f4b6a6"
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 6.6)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-    def arrow(a, b):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=1.2, color="#333333"))
-
-    def variable(xy, name, fill, edge):
-        ax.add_patch(Circle(xy, 0.45, facecolor=fill, edgecolor=edge, lw=1.5))
-        ax.text(*xy, name, ha="center", va="center", fontsize=14)
-
-    # the function W z: flat bottom, half-ellipse top
-    cx, cy, w, h = 3.0, 2.9, 1.8, 0.5
-    t = np.linspace(0.0, np.pi, 40)
-    top = np.stack([cx + (w / 2) * np.cos(t), cy + h + 0.45 * np.sin(t)], axis=1)
-    outline = np.vstack([[cx + w / 2, cy - h], top, [cx - w / 2, cy - h]])
-    ax.add_patch(Polygon(outline, closed=True, facecolor="white", edgecolor="k", lw=1.3))
-    ax.text(cx, cy + 0.2, "$W z$", ha="center", va="center", fontsize=14)
-
-    variable((3.0, 0.9), "$z$", red, COLORS["z"])
-    arrow((3.0, 1.35), (3.0, 2.4))
-    arrow((3.0, 3.85), (3.0, 4.8))
+    d = Diagram(ax, xlim=(0, 10), ylim=(0, 6.6))
+    d.function((3.0, 2.9), "$W z$", w=1.8, h=1.0, arch=0.45, lw=1.3, fontsize=14, label_dy=0.2)
+    d.variable((3.0, 0.9), "$z$", latent=True, fontsize=14)
+    d.arrow((3.0, 1.35), (3.0, 2.4))
+    d.arrow((3.0, 3.85), (3.0, 4.8))
     ax.text(3.2, 4.3, r"$\bar y$", ha="left", va="center", fontsize=14)
-    ax.add_patch(Rectangle((2.55, 4.8), 0.9, 0.9, facecolor=red, edgecolor=COLORS["z"], lw=1.5))
-    ax.text(2.4, 5.25, r"$\Vert y - \bar y \Vert^2$", ha="right", va="center", fontsize=13)
-    variable((6.2, 5.25), "$y$", grey, "#555555")
-    arrow((5.75, 5.25), (3.45, 5.25))
+    d.cost((3.0, 5.25), r"$\Vert y - \bar y \Vert^2$", fontsize=13)
+    d.variable((6.2, 5.25), "$y$", fontsize=14)
+    d.arrow((5.75, 5.25), (3.45, 5.25))
     ax.add_patch(Rectangle((0.3, 0.2), 4.6, 6.2, fill=False, edgecolor=COLORS["energy"], lw=1.2, ls="--"))
     ax.text(0.45, 6.25, text["min"], ha="left", va="top", fontsize=11, color=COLORS["energy"])
-    arrow((4.9, 3.2), (6.2, 3.2))
+    d.arrow((4.9, 3.2), (6.2, 3.2))
     ax.text(6.3, 3.2, text["F"], ha="left", va="center", fontsize=13)
     return ax

@@ -74,7 +74,7 @@ def sample_ellipse(n, rho=(2.0, 1.0), noise=0.1, x=None, seed=0):
     rho = _radii(rho, "rho")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0 (got {noise!r})")
-    gen = torch.Generator().manual_seed(int(_check.positive_int(seed, "seed", minimum=0)))
+    gen = torch.Generator().manual_seed(_check.seed(seed))
     theta = torch.rand(n, generator=gen, dtype=torch.float64) * 2 * math.pi
     y = torch.stack([rho[0] * torch.cos(theta), rho[1] * torch.sin(theta)], dim=-1).to(torch.float64)
     if x is not None:
@@ -230,49 +230,26 @@ def draw_diagram(ax, labels=None, conditional=True):
     the cost a red square: x -> Pred(x) -> h; z, h -> Dec(z, h) -> y_bar; C(y, y_bar) <- y.
     ``labels`` may rename the boxes: {"pred": ..., "dec": ..., "cost": ...}.
     """
-    from matplotlib.axes import Axes
-    from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+    from .diagram import Diagram
 
-    from .plot import COLORS
-
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes (got {type(ax).__name__})")
+    d = Diagram(ax, xlim=(-0.3, 10), ylim=(0, 6.2))
     text = {"pred": "Pred(x)", "dec": "Dec(z, h)", "cost": "C(y, ȳ)"}
     if labels is not None:
         if not isinstance(labels, dict) or not set(labels) <= set(text):
             raise ValueError(f"labels must be a dict with keys among {sorted(text)} (got {labels!r})")
         text.update(labels)
-    grey, red = "#d9d9d9", "#f4b6a6"
-    ax.set_xlim(-0.3, 10)
-    ax.set_ylim(0, 6.2)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-    def var(xy, name, fill, edge):
-        ax.add_patch(Circle(xy, 0.45, facecolor=fill, edgecolor=edge, lw=1.5))
-        ax.text(*xy, name, ha="center", va="center", fontsize=13)
-
-    def box(xy, name, w=2.1, h=0.8):
-        x0, y0 = xy[0] - w / 2, xy[1] - h / 2
-        ax.add_patch(FancyBboxPatch((x0, y0), w, h, boxstyle="round,pad=0.02,rounding_size=0.35", fc="white", ec="k"))
-        ax.text(*xy, name, ha="center", va="center", fontsize=11)
-
-    def arrow(a, b):
-        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=12, lw=1.2, color="#333333"))
-
     if conditional:
-        var((1.0, 1.0), "x", grey, "#555555")
-        box((1.0, 3.0), text["pred"])
-        arrow((1.0, 1.45), (1.0, 2.6))
-        arrow((2.05, 3.0), (3.95, 3.0))
+        d.variable((1.0, 1.0), "x")
+        d.function((1.0, 3.0), text["pred"])
+        d.arrow((1.0, 1.45), (1.0, 2.6))
+        d.arrow((2.05, 3.0), (3.95, 3.0))
         ax.text(3.0, 3.15, "h", ha="center", va="bottom", fontsize=12)
-    var((5.0, 1.0), "z", red, COLORS["z"])
-    box((5.0, 3.0), text["dec"])
-    arrow((5.0, 1.45), (5.0, 2.6))
-    arrow((5.0, 3.4), (5.0, 4.75))
+    d.variable((5.0, 1.0), "z", latent=True)
+    d.function((5.0, 3.0), text["dec"])
+    d.arrow((5.0, 1.45), (5.0, 2.6))
+    d.arrow((5.0, 3.4), (5.0, 4.75))
     ax.text(5.2, 4.05, "ȳ", ha="left", va="center", fontsize=13)
-    ax.add_patch(Rectangle((4.55, 4.75), 0.9, 0.9, facecolor=red, edgecolor=COLORS["z"], lw=1.5))
-    ax.text(4.4, 5.2, text["cost"], ha="right", va="center", fontsize=11)
-    var((8.0, 5.2), "y", grey, "#555555")
-    arrow((7.55, 5.2), (5.45, 5.2))
+    d.cost((5.0, 5.2), text["cost"])
+    d.variable((8.0, 5.2), "y")
+    d.arrow((7.55, 5.2), (5.45, 5.2))
     return ax

@@ -179,3 +179,20 @@ def test_student_notebook_drops_the_colab_link_to_the_teacher_version():
     out = student.student_notebook(nb, "en")
     assert "colab.research.google.com" not in out.cells[0].source and out.cells[0].source.startswith("# T")
     assert "raise NotImplementedError()" in out.cells[1].source
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: ec.data.Spiral().sample(3, seed=s),
+        lambda s: ec.latent.sample_ellipse(3, seed=s),
+        lambda s: ec.dae.DAE(2, hidden=4, seed=s),
+        lambda s: ec.dae.corrupt(torch.zeros(2, 2), 0.1, seed=s),
+        lambda s: ec.kmeans.kmeans_plusplus(torch.rand(5, 2, dtype=torch.float64), 2, seed=s),
+    ],
+)
+def test_every_seed_must_fit_a_torch_generator(call):
+    for bad, err in ((-1, ValueError), (2**63, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="seed"):
+            call(bad)
+    call(2**63 - 1)
