@@ -40,6 +40,11 @@ def _result(passed: bool, ok_ko: str, ok_en: str, hint_ko: str = "", hint_en: st
     return res
 
 
+def _fail(hint_ko: str, hint_en: str, lang=None) -> CheckResult:
+    """A failed check with its hint (raises in strict mode, like every failed ``_result``)."""
+    return _result(False, "", "", hint_ko, hint_en, lang)
+
+
 def _call(fn, *args):
     """Run the student's function; return (value, None) or (None, CheckResult-ready message)."""
     try:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .. import _check, energy, i18n
-from ._base import CheckResult, _call, _result, _tensor_close
+from ._base import CheckResult, _call, _fail, _result, _tensor_close
 
 __all__ = ["check_gibbs", "check_beta_for_mass", "check_nll_discrete", "beta_for_mass_answer"]
 
@@ -24,42 +24,30 @@ def check_gibbs(fn, lang=None) -> CheckResult:
     for E, beta in cases:
         P, err = _call(fn, E.clone(), beta)
         if err:
-            return _result(False, "", "", err[0], err[1], lang)
+            return _fail(err[0], err[1], lang)
         expected = energy.gibbs(E, beta)
         if not isinstance(P, torch.Tensor):
-            return _result(False, "", "", "torch.Tensor를 돌려주어야 한다.", "return a torch.Tensor.", lang)
+            return _fail("torch.Tensor를 돌려주어야 한다.", "return a torch.Tensor.", lang)
         if not torch.isfinite(P).all():
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"E={E.tolist()}에서 nan이나 inf가 나왔다. 지수를 취하기 전에 βE의 최솟값을 빼자.",
                 f"nan or inf for E={E.tolist()}. Subtract the minimum of βE before exponentiating.",
                 lang,
             )
         if abs(P.sum().item() - 1) > 1e-6:
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "확률의 합이 1이 아니다: 가중치의 합(정규화 상수)으로 나누자.",
                 "the probabilities do not sum to 1: divide by the normaliser.",
                 lang,
             )
         if not _tensor_close(P, expected) and _tensor_close(P, energy.gibbs(-E, beta)):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "부호를 확인하자. 에너지가 낮을수록 확률이 높아야 한다: exp(-βE).",
                 "check the sign: lower energy must mean higher probability (exp(-βE)).",
                 lang,
             )
         if not _tensor_close(P, expected):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"E={E.tolist()}, β={beta}에서 값이 다르다: exp(-βE)/Σexp(-βE)인지 확인하자.",
                 f"wrong values for E={E.tolist()}, β={beta}: is it exp(-βE)/Σexp(-βE)?",
                 lang,
@@ -103,7 +91,7 @@ def check_beta_for_mass(beta, lang=None) -> CheckResult:
     if callable(beta):
         beta, err = _call(beta, torch.tensor([0.0, 1.0, 2.0, 3.0], dtype=torch.float64), 0.9)
         if err:
-            return _result(False, "", "", err[0], err[1], lang)
+            return _fail(err[0], err[1], lang)
     if isinstance(beta, torch.Tensor) and beta.numel() == 1:
         beta = beta.item()
     if isinstance(beta, np.floating | np.integer):
@@ -120,17 +108,14 @@ def check_beta_for_mass(beta, lang=None) -> CheckResult:
             lang=lang,
         )
     if beta <= 0:
-        return _result(False, "", "", f"β는 0보다 커야 한다(받은 값: {beta}).", f"beta must be > 0 (got {beta}).", lang)
+        return _fail(f"β는 0보다 커야 한다(받은 값: {beta}).", f"beta must be > 0 (got {beta}).", lang)
     p = energy.gibbs(torch.tensor([0.0, 1.0, 2.0, 3.0]), beta)[0].item()
     direction = (
         i18n.t(ko="더 키우자", en="increase it", lang=lang)
         if beta < target
         else i18n.t(ko="더 줄이자", en="decrease it", lang=lang)
     )
-    return _result(
-        False,
-        "",
-        "",
+    return _fail(
         f"β={beta:.4g}에서 가장 낮은 에너지의 확률은 P(y=0)={p:.4f}이다. 이 확률은 β에 대해 증가하므로 이분법으로 찾자: β를 {direction}.",
         f"at β={beta:.4g}, P(y=0), the probability of the lowest energy, is {p:.4f}. It grows with β, so bisect: {direction}.",
         lang,
@@ -144,14 +129,11 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
     for beta in (1.0, 0.5, 4.0):
         value, err = _call(fn, E.clone(), idx.clone(), beta)
         if err:
-            return _result(False, "", "", err[0], err[1], lang)
+            return _fail(err[0], err[1], lang)
         try:
             value = float(value)
         except (TypeError, ValueError, RuntimeError):  # e.g. one NLL per observation, not their mean
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "관측값 전체에 대한 평균 NLL을 숫자 하나로 돌려주어야 한다.",
                 "return one number: the mean NLL over the observations.",
                 lang,
@@ -159,19 +141,13 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
         truth = -torch.log(energy.gibbs(E, beta)[idx]).mean().item() / beta
         wrong = E[idx].mean().item() + torch.exp(-beta * E).sum().item() / beta
         if math.isclose(value, wrong, rel_tol=1e-6):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "강의 노트의 식처럼 로그가 빠졌다: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
                 "the log is missing, as in the lecture note: L = E(Y) + (1/β) log Σ exp(-βE(y)).",
                 lang,
             )
         if not math.isclose(value, truth, rel_tol=1e-6, abs_tol=1e-9):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"β={beta}에서 돌려준 값은 {value:.6f}인데, -(1/β) log P(Y)의 평균은 {truth:.6f}이다.",
                 f"at β={beta} you got {value:.6f}; the mean of -(1/β) log P(Y) is {truth:.6f}.",
                 lang,
@@ -183,10 +159,7 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
     except (TypeError, ValueError, RuntimeError):
         invariant = False
     if not invariant:
-        return _result(
-            False,
-            "",
-            "",
+        return _fail(
             "에너지에 상수를 더해도 NLL은 변하지 않아야 한다.",
             "adding a constant to the energy must not change the NLL.",
             lang,

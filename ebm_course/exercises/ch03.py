@@ -7,13 +7,9 @@ import math
 import torch
 
 from .. import energy, latent
-from ._base import CheckResult, _call, _result, _tensor_close
+from ._base import CheckResult, _call, _fail, _result, _tensor_close
 
 __all__ = ["check_soft_min", "check_infer_exhaustive", "check_mean_energy"]
-
-
-def _fail(hint_ko, hint_en, lang):
-    return _result(False, "", "", hint_ko, hint_en, lang)
 
 
 def check_soft_min(fn, lang=None) -> CheckResult:

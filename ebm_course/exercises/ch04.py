@@ -7,7 +7,7 @@ import math
 import torch
 
 from ..kmeans import KMeansEBM
-from ._base import CheckResult, _call, _result, _tensor_close
+from ._base import CheckResult, _call, _fail, _result, _tensor_close
 
 __all__ = ["check_z_step", "check_lloyd_step", "check_free_energy_kmeans"]
 
@@ -34,39 +34,27 @@ def check_z_step(fn, lang=None) -> CheckResult:
     for y, W in _cases():
         z, err = _call(fn, y.clone(), W.clone())
         if err:
-            return _result(False, "", "", err[0], err[1], lang)
+            return _fail(err[0], err[1], lang)
         if not isinstance(z, torch.Tensor):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"torch 텐서를 돌려주어야 한다(받은 것: {type(z).__name__}). argmin(dim=1)이 그런 텐서를 준다.",
                 f"return a torch tensor (got {type(z).__name__}); argmin(dim=1) gives one.",
                 lang,
             )
         if z.shape == (y.shape[0], W.shape[1]):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "원-핫 벡터가 아니라 열의 인덱스를 돌려주자: (n, k) 에너지에서 dim=1로 argmin을 하면 된다.",
                 "return the column index, not a one-hot vector: take argmin over dim=1 of the (n, k) energies.",
                 lang,
             )
         if z.shape != (y.shape[0],):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"점마다 인덱스 하나, 모양 ({y.shape[0]},)인 텐서를 돌려주어야 한다(y: {tuple(y.shape)}, W: {tuple(W.shape)}).",
                 f"return one index per point, a tensor of shape ({y.shape[0]},) (y: {tuple(y.shape)}, W: {tuple(W.shape)}).",
                 lang,
             )
         if z.is_floating_point():
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "인덱스는 정수(LongTensor)여야 한다: argmin을 쓰자.",
                 "indices must be integers: use argmin.",
                 lang,
@@ -74,29 +62,20 @@ def check_z_step(fn, lang=None) -> CheckResult:
         E = _model(W).energies(y)
         truth = E.argmin(dim=1)
         if W.shape[1] > 1 and torch.equal(z.long(), E.argmax(dim=1)):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "에너지가 가장 큰 열을 골랐다: 추론은 에너지를 최소화한다(argmin).",
                 "you picked the column with the largest energy: inference minimises it (argmin).",
                 lang,
             )
         if not torch.equal(z.long(), truth) and torch.equal(z.long(), truth + 1):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "인덱스가 1씩 크다: 파이썬의 인덱스는 0부터 시작한다.",
                 "every index is one too large: Python counts from 0.",
                 lang,
             )
         no_norm = (-2.0 * y @ W).argmin(dim=1)
         if not torch.equal(z.long(), truth) and torch.equal(z.long(), no_norm):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "||w_j||² 항이 빠졌다(내적 y·w_j만 비교한 것과 같다). 이 항은 열마다 달라서 argmin을 바꾼다. "
                 "모든 열에 똑같은 ||y_i||²만 빼도 된다.",
                 "the ||w_j||² term is missing (the same as comparing the dot products y·w_j). It differs from column "
@@ -104,10 +83,7 @@ def check_z_step(fn, lang=None) -> CheckResult:
                 lang,
             )
         if not torch.equal(z.long(), truth):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "W의 열 w_j가 프로토타입이다: 점 y_i마다 ||y_i - w_j||²을 모든 j에 대해 계산하고 가장 작은 j를 고르자. "
                 "W는 (d, k) 모양이니 y(n, d)와 비교하려면 W.T를 쓰자.",
                 "the prototypes are the columns w_j of W: for each y_i compute ||y_i - w_j||² for every j and keep the "
@@ -172,21 +148,15 @@ def check_lloyd_step(fn, lang=None) -> CheckResult:
     for y, W in cases:
         W_new, err = _call(fn, y.clone(), W.clone())
         if err:
-            return _result(False, "", "", err[0], err[1], lang)
+            return _fail(err[0], err[1], lang)
         if not isinstance(W_new, torch.Tensor) or W_new.shape != W.shape:
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"W와 같은 모양 {tuple(W.shape)}의 텐서를 돌려주어야 한다.",
                 f"return a tensor of W's shape {tuple(W.shape)}.",
                 lang,
             )
         if not torch.isfinite(W_new).all():
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "nan이 나왔다: 점이 하나도 없는 군집은 0으로 나누게 된다. 그 열은 그대로 두자.",
                 "nan appeared: a cluster with no point divides by zero. Keep that column as it was.",
                 lang,
@@ -195,11 +165,8 @@ def check_lloyd_step(fn, lang=None) -> CheckResult:
         if not _tensor_close(W_new, truth):
             hint = _lloyd_hint(y, W, W_new, truth)
             if hint:
-                return _result(False, "", "", hint[0], hint[1], lang)
-            return _result(
-                False,
-                "",
-                "",
+                return _fail(hint[0], hint[1], lang)
+            return _fail(
                 "먼저 z-단계(가장 가까운 열)로 점을 나누고, 열 w_j를 자기 점들의 평균으로 바꾸자: "
                 "그 평균이 ||y - w_j||²의 합을 정확히 최소화한다.",
                 "first the z-step (closest column), then replace each w_j by the mean of its points: "
@@ -228,50 +195,35 @@ def check_free_energy_kmeans(fn, lang=None) -> CheckResult:
     for beta in (0.01, 1.0, 30.0):
         F, err = _call(fn, y.clone(), W.clone(), beta)
         if err:
-            return _result(False, "", "", err[0], err[1], lang)
+            return _fail(err[0], err[1], lang)
         truth = model.free_energy(y, beta=beta)
         if not isinstance(F, torch.Tensor) or F.shape != truth.shape:
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"점마다 값 하나, 모양 {tuple(truth.shape)}인 텐서를 돌려주어야 한다.",
                 f"return one value per point, a tensor of shape {tuple(truth.shape)}.",
                 lang,
             )
         if not torch.isfinite(F).all():
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"β={beta}에서 inf나 nan이 나왔다: exp(-βE)가 0으로 언더플로한다. torch.logsumexp를 쓰자.",
                 f"inf or nan at β={beta}: exp(-βE) underflows to 0. Use torch.logsumexp.",
                 lang,
             )
         if _tensor_close(F, model.free_energy(y)) and not _tensor_close(F, truth):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"β={beta}에서 최솟값 F_∞를 돌려주었다: 유한한 β에서는 부드러운 최솟값 -(1/β) log mean exp(-βE)를 쓰자.",
                 f"at β={beta} this is the minimum F_∞: at finite β take the soft minimum -(1/β) log mean exp(-βE).",
                 lang,
             )
         no_mean = truth - math.log(W.shape[1]) / beta
         if _tensor_close(F, no_mean) and not _tensor_close(F, truth):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 "강의 노트의 F_β처럼 1/k가 빠졌다: log 안에서 합 대신 평균을 쓰자(- log k).",
                 "the 1/k is missing, as in the lecture note's F_β: take the mean, not the sum, inside the log (- log k).",
                 lang,
             )
         if not _tensor_close(F, truth, rtol=1e-6, atol=1e-8):
-            return _result(
-                False,
-                "",
-                "",
+            return _fail(
                 f"β={beta}에서 값이 다르다: F_β(y) = -(1/β) log((1/k) Σ_j exp(-β ||y - w_j||²))인지 확인하자.",
                 f"wrong values at β={beta}: is it F_β(y) = -(1/β) log((1/k) Σ_j exp(-β ||y - w_j||²))?",
                 lang,
