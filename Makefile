@@ -44,12 +44,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Unit, property and notebook-structure tests, then every notebook under nbval and from an empty folder.
+## Unit, property and notebook-structure tests.
 unit: $(STAMP)
-	$(BIN)/pytest -m "not browser" -n $(JOBS) --dist loadfile tests
+	$(BIN)/pytest -m "not browser and not slow" -n $(JOBS) --dist loadfile tests
 
+## Every notebook of both languages, run once (tests/test_notebooks_isolated.py): from an empty folder with
+## the network cut, cell by cell; then, in the same kernel, its explorers after Run all and its student cells.
+## (loadgroup: the tests of one notebook share its run, on one worker.)
 notebooks: $(STAMP)
-	$(BIN)/pytest --nbval-lax -n $(JOBS) --dist loadfile -p no:randomly notebooks
+	$(BIN)/pytest -m slow -n $(JOBS) --dist loadgroup tests
 
 ## Browser tests on the built book (headless Chromium).
 browser: $(STAMP)

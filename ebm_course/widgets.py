@@ -3,9 +3,29 @@
 An ``Explorer`` displays as a single output whose MIME bundle carries both
   * ``application/vnd.jupyter.widget-view+json``: a live ipywidgets slider with the figure
     (what Jupyter, JupyterLab and Colab render), and
-  * ``text/html``: pre-rendered frames with a scrubber (``matplotlib.animation.to_jshtml``),
-    which the book renders instead (``nb_mime_priority_overrides`` in ``_config.yml`` drops the
-    widget view there), so the page never shows a slider with no kernel behind it.
+  * ``text/html``: the same figure pre-rendered at ``frame_values()`` as base64 PNGs, in that
+    order, with a range input and a few lines of script that swap them (written here, with no
+    library and nothing loaded from another host), which the book renders instead
+    (``nb_mime_priority_overrides`` in ``_config.yml`` drops the widget view there), so the page
+    never shows a slider with no kernel behind it.
+
+The book's frames are drawn when the explorer is displayed; the live slider redraws later, after
+the reader has run every cell. So the update function must read nothing that a later cell can
+rebind: build the figure, its artists, the data and the update function inside one function,
+which returns the Explorer, and display what it returns::
+
+    def beta_explorer(y, F, h):
+        fig, ax = plt.subplots()
+        (line,) = ax.plot(y, ec.gibbs(F, 1.0) / h)
+
+        def show(beta):  # reads only this function's locals
+            line.set_ydata(ec.gibbs(F, beta) / h)
+            ax.set_title(f"β = {beta:.3g}")
+
+        return ec.Explorer(fig, show, np.logspace(-1, 1, 21), label="β", value=1.0)
+
+
+    beta_explorer(y, F_grid, h)
 """
 
 from __future__ import annotations
@@ -16,6 +36,7 @@ import io
 import json
 import math
 import uuid
+import weakref
 
 import numpy as np
 
@@ -25,7 +46,7 @@ __all__ = ["Explorer"]
 
 
 class Explorer:
-    """Scrub ``update(value)`` over ``values``.
+    """Scrub ``update(value)`` over ``values`` (build it inside a function: see the module's docstring).
 
     fig     a matplotlib figure whose artists ``update`` changes in place
     update  callable(value) -> None, redraws what depends on the value
@@ -34,6 +55,10 @@ class Explorer:
     value   starting value (default: the middle one)
     frames  how many of the values the book's static version pre-renders
     """
+
+    # Every explorer shown so far in this kernel, so that a test can redraw each one after the
+    # notebook has run to the end and compare it with the frames it showed.
+    _displayed: weakref.WeakSet[Explorer] = weakref.WeakSet()
 
     def __init__(self, fig, update, values, label, value=None, frames=16, fmt="{:.3g}"):
         from matplotlib.figure import Figure
@@ -158,7 +183,13 @@ class Explorer:
             self._widget = w.VBox([slider, image])
         return self._widget
 
+    @classmethod
+    def displayed(cls) -> list[Explorer]:
+        """The explorers displayed in this kernel so far (those still alive)."""
+        return list(cls._displayed)
+
     def _repr_mimebundle_(self, include=None, exclude=None):
+        Explorer._displayed.add(self)
         # The widget view is written out (protocol 2.0, as ipywidgets 7 and 8 both display it), so
         # the bundle is the same whichever ipywidgets a notebook server ships.
         return {
