@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import ebm_course as ec
-from ebm_course import data, models
+from ebm_course import data, energy, models
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -633,3 +633,109 @@ BAD_INPUT = [
 def test_bad_input_raises_an_error_naming_the_argument(call, exc, name):
     with pytest.raises(exc, match=rf"\b{name}\b"):
         call()
+
+
+# ------------------------------------------------------- huge beta, dtypes, params, grid minima
+
+
+@pytest.fixture
+def rbf():
+    return models.RBFEnergy(torch.linspace(-2.0, 2.0, 5, dtype=torch.float64)[:, None], width=0.5, W0=torch.randn(5))
+
+
+@pytest.fixture
+def rbf_data():
+    grid, h = data.grid_1d(-3.0, 3.0, 60)
+    return torch.randn(20, 1, dtype=torch.float64), grid, h
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_a_beta_beyond_the_dtype_range_gives_the_one_hot_limit_not_nan(dtype):
+    E = torch.tensor([0.0, 1.0, 2.0], dtype=dtype)
+    P = ec.gibbs(E, 1e300)
+    assert torch.equal(P.float(), torch.tensor([1.0, 0.0, 0.0]))
+    F = ec.free_energy(E, 1e300)
+    assert torch.isfinite(F) and abs(F.item()) < 1e-6
+
+
+def test_nll_stays_finite_for_a_huge_beta_in_float32(rbf, rbf_data):
+    y, grid, h = rbf_data
+    m = models.RBFEnergy(torch.linspace(-2.0, 2.0, 5)[:, None], width=0.5, W0=torch.randn(5))
+    L = ec.nll(m, y.float(), grid.float(), h, beta=1e39)
+    assert torch.isfinite(L)
+
+
+def test_nll_is_unchanged_by_the_overflow_safe_shift(rbf, rbf_data):
+    y, grid, h = rbf_data
+    direct = (rbf(y).mean() + torch.log(torch.exp(-2.0 * rbf(grid)).sum() * h) / 2.0).item()
+    assert math.isclose(ec.nll(rbf, y, grid, h, beta=2.0).item(), direct, rel_tol=1e-12)
+
+
+def test_nll_grad_terms_rejects_a_bare_tensor_for_params(rbf, rbf_data):
+    y, grid, _ = rbf_data
+    with pytest.raises(TypeError, match="params"):
+        ec.nll_grad_terms(rbf, rbf.W, y, grid)
+
+
+def test_nll_grad_terms_rejects_non_leaf_params(rbf, rbf_data):
+    y, grid, _ = rbf_data
+    with pytest.raises(ValueError, match="params"):
+        ec.nll_grad_terms(rbf, [rbf.W * 2], y, grid)
+
+
+def test_nll_grad_terms_rejects_params_that_are_not_a_list(rbf, rbf_data):
+    y, grid, _ = rbf_data
+    with pytest.raises(TypeError, match="params"):
+        ec.nll_grad_terms(rbf, None, y, grid)
+
+
+def test_nll_grad_terms_rejects_an_energy_that_ignores_params(rbf, rbf_data):
+    y, grid, _ = rbf_data
+    with pytest.raises(ValueError, match="do not depend on params"):
+        ec.nll_grad_terms(lambda p: p[:, 0] ** 2, [rbf.W], y, grid)
+
+
+def test_integer_or_complex_energies_are_rejected_by_name(rbf_data):
+    y, grid, h = rbf_data
+    with pytest.raises(TypeError, match="energy_fn.*floating"):
+        ec.nll(lambda p: torch.ones(p.shape[0], dtype=torch.long), y, grid, h)
+    with pytest.raises(TypeError, match="energy_fn.*floating"):
+        ec.nll(lambda p: torch.ones(p.shape[0], dtype=torch.complex64), y, grid, h)
+
+
+def test_nll_without_log_exceeds_nll_by_z_minus_log_z_over_beta(rbf, rbf_data):
+    y, grid, h = rbf_data
+    beta = 1.5
+    with torch.no_grad():
+        Z = (torch.exp(-beta * rbf(grid)).sum() * h).item()
+        gap = (energy.nll_without_log(rbf, y, grid, h, beta) - ec.nll(rbf, y, grid, h, beta)).item()
+    assert math.isclose(gap, (Z - math.log(Z)) / beta, rel_tol=1e-10)
+    assert gap >= 1 / beta
+
+
+def test_nll_without_log_refuses_to_overflow(rbf_data):
+    y, grid, h = rbf_data
+    with pytest.raises(ValueError, match="overflows"):
+        energy.nll_without_log(lambda p: -1e4 * torch.ones(p.shape[0], dtype=p.dtype), y, grid, h)
+
+
+def test_grid_minima_finds_every_strict_interior_minimum():
+    y = torch.linspace(-2.0, 2.0, 401)
+    E = (y**2 - 1) ** 2
+    assert torch.allclose(energy.grid_minima(E, y), torch.tensor([-1.0, 1.0]), atol=1e-6)
+    assert torch.allclose(energy.grid_minima(E, y[:, None]), torch.tensor([-1.0, 1.0]), atol=1e-6)
+    assert energy.grid_minima(y.clone(), y).numel() == 0  # monotone: no interior minimum
+
+
+@pytest.mark.parametrize(
+    ("E", "y", "match"),
+    [
+        (torch.zeros(5), torch.zeros(4), "one point per energy"),
+        (torch.zeros(2), torch.zeros(2), "at least 3"),
+        (torch.zeros(5, 2), torch.zeros(5), "E must have 1 dimension"),
+        (torch.tensor([0.0, float("nan"), 1.0]), torch.zeros(3), "E contains NaN"),
+    ],
+)
+def test_grid_minima_rejects_bad_input_by_name(E, y, match):
+    with pytest.raises(ValueError, match=match):
+        energy.grid_minima(E, y)

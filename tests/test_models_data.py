@@ -336,3 +336,19 @@ def test_spiral_rejects_bad_sample_and_nearest_arguments():
         s.nearest(torch.tensor([[float("nan"), 0.0]]))
     with pytest.raises(ValueError, match="m"):
         s.curve(1)
+
+
+# --- Gaussian mixture: float32 weights, seeds -------------------------------------------------
+
+
+def test_gaussian_mixture_accepts_float32_weights_that_sum_to_one():
+    weights = torch.softmax(torch.tensor([0.3, 1.1, -0.4]), 0)
+    mix = data.GaussianMixture([[0.0], [1.0], [2.0]], [0.5, 0.5, 0.5], weights)
+    assert mix.sample(5, seed=0).shape == (5, 1)
+
+
+@pytest.mark.parametrize("seed", [None, 1.7, -1, 2**63])
+def test_gaussian_mixture_sample_rejects_bad_seeds_by_name(seed):
+    mix = data.GaussianMixture([[0.0]], [1.0], [1.0])
+    with pytest.raises((TypeError, ValueError), match="seed"):
+        mix.sample(3, seed=seed)

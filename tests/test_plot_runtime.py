@@ -241,6 +241,35 @@ def test_not_in_colab_here():
     assert ec.in_colab() is False
 
 
+def test_seed_everything_rejects_seeds_torch_cannot_hold():
+    with pytest.raises(ValueError, match="seed"):
+        ec.seed_everything(2**70)
+
+
+def test_setup_with_a_bad_seed_changes_nothing():
+    i18n.set_language("en")
+    with pytest.raises(ValueError, match="seed"):
+        ec.setup(lang="ko", seed=-1)
+    assert i18n.get_language() == "en"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: ec.data.Spiral().sample(3, seed=s),
+        lambda s: ec.latent.sample_ellipse(3, seed=s),
+        lambda s: ec.dae.DAE(2, hidden=4, seed=s),
+        lambda s: ec.dae.corrupt(torch.zeros(2, 2), 0.1, seed=s),
+        lambda s: ec.kmeans.kmeans_plusplus(torch.rand(5, 2, dtype=torch.float64), 2, seed=s),
+    ],
+)
+def test_every_seed_must_fit_a_torch_generator(call):
+    for bad, err in ((-1, ValueError), (2**63, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(err, match="seed"):
+            call(bad)
+    call(2**63 - 1)
+
+
 # ------------------------------------------------------------------------------------------------ i18n
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
+import nbformat
 import pytest
 import yaml
 from nbtools import NB, ROOT, chapters, display_math, headings, masked_code, read
@@ -260,3 +261,18 @@ def test_errata_cite_sections_by_their_real_headings(lang):
     assert cited, f"book/{lang}/errata.md cites no section by name"
     missing = [c for c in cited if c not in _notebook_headings(lang)]
     assert missing == [], f"book/{lang}/errata.md cites headings no notebook has: {missing}"
+
+
+def test_student_notebook_drops_the_colab_link_to_the_teacher_version():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "# T\n\n[Open in Colab](https://colab.research.google.com/github/o/r/blob/main/x.ipynb)"
+        ),
+        nbformat.v4.new_code_cell(
+            "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", metadata={"tags": ["solution"]}
+        ),
+    ]
+    out = student.student_notebook(nb, "en")
+    assert "colab.research.google.com" not in out.cells[0].source and out.cells[0].source.startswith("# T")
+    assert "raise NotImplementedError()" in out.cells[1].source

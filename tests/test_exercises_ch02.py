@@ -299,3 +299,29 @@ def test_strict_mode_message_is_in_the_asked_language(monkeypatch):
     monkeypatch.setenv("EBM_COURSE_STRICT_CHECKS", "1")
     with pytest.raises(AssertionError, match="힌트"):
         exercises.check_gibbs(gibbs_wrong_sign, lang="ko")
+
+
+# ------------------------------------------------------------------------------------- edge cases
+
+
+@pytest.mark.parametrize(
+    ("E", "mass", "match"),
+    [([0.0, 1.0, 2.0, 3.0], 0.1, "mass"), ([0.0, 1.0], 1.0, "mass"), ([0.0, 0.0, 1.0], 0.9, "single minimum")],
+)
+def test_beta_for_mass_answer_rejects_unreachable_targets(E, mass, match):
+    with pytest.raises(ValueError, match=match):
+        exercises.beta_for_mass_answer(E, mass)
+
+
+def test_check_nll_discrete_gives_a_hint_when_the_shifted_call_returns_garbage(monkeypatch):
+    monkeypatch.delenv("EBM_COURSE_STRICT_CHECKS", raising=False)
+    calls = {"n": 0}
+
+    def flaky(E, idx, beta):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            return [1.0, 2.0]
+        return (E[idx] + torch.logsumexp(-beta * E, 0) / beta).mean()
+
+    res = exercises.check_nll_discrete(flaky, lang="en")
+    assert not res and "constant" in res.message
