@@ -315,11 +315,17 @@ def test_log_axis_labels_decades_without_a_missing_glyph(style, caplog):
     assert ax.get_yscale() == "log" and ax.get_xscale() == "linear"
 
 
-def test_plain_log_scale_does_warn_with_the_korean_font_which_is_why_log_axis_exists(style, caplog):
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="matplotlib's log labels (10^-3) use a minus the Korean font lacks, which is why log_axis exists; "
+    "once matplotlib draws it, this passes and (strict) fails the run: log_axis may then go",
+)
+def test_a_plain_log_scale_draws_every_glyph_with_the_korean_font(style, caplog):
     fig, ax = plt.subplots()
     ax.plot([1, 2, 3], [1e-3, 1e-1, 10])
     ax.set_yscale("log")
-    assert _render_and_collect_glyph_warnings(fig, caplog), "matplotlib now draws the minus: log_axis may go"
+    assert _render_and_collect_glyph_warnings(fig, caplog) == []
 
 
 def test_log_axis_both_and_between_decades():
