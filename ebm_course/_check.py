@@ -164,3 +164,16 @@ def energies_from(energy_fn, points: torch.Tensor, name: str, points_name: str) 
     if not torch.isfinite(E).all():
         raise ValueError(f"{name} returned non-finite energies on {points_name}")
     return E
+
+
+def data_and_grid(y, grid, cell_volume, beta):
+    """The data y (n, d), an integration grid (m, d) of cells of volume cell_volume, and beta > 0."""
+    y = finite_tensor(y, "y", ndim=2)
+    grid = finite_tensor(grid, "grid", ndim=2)
+    if grid.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"grid must have the same number of columns d as y (got y {tuple(y.shape)}, grid {tuple(grid.shape)})"
+        )
+    cell_volume = positive_number(cell_volume, "cell_volume")
+    beta = positive_number(beta, "beta")
+    return y, grid, cell_volume, beta

@@ -38,7 +38,8 @@ def _blocks(yT: torch.Tensor, k: int, best: torch.Tensor) -> list:
     n = yT.shape[1]
     buffer = torch.empty(k, min(n, BLOCK), dtype=yT.dtype, device=yT.device)
     return [
-        (yT[:, a : a + BLOCK].contiguous(), buffer[:, : min(BLOCK, n - a)], best[a : a + BLOCK]) for a in range(0, n, BLOCK)
+        (yT[:, a : a + BLOCK].contiguous(), buffer[:, : min(BLOCK, n - a)], best[a : a + BLOCK])
+        for a in range(0, n, BLOCK)
     ]
 
 
