@@ -145,10 +145,9 @@ class KMeansEBM:
         """E(y, z) = ||y - W z||^2 for rows y (n, d) and one-hot rows z (n, k) (or indices (n,)): shape (n,)."""
         y = self._points(y)
         if isinstance(z, torch.Tensor) and z.ndim == 1 and not z.is_floating_point():
+            z = _check.index_tensor(z, "z", ndim=1, high=self.k)
             if z.shape[0] != y.shape[0]:
                 raise ValueError(f"z must have one index per row of y ({y.shape[0]}) (got shape {tuple(z.shape)})")
-            if z.numel() and (z.min() < 0 or z.max() >= self.k):
-                raise ValueError(f"z indices must lie in [0, {self.k - 1}]")
             Wz = self.W[:, z.to(self.W.device)].T
         else:
             z = _check.finite_tensor(z, "z", ndim=2).to(self.W.dtype)

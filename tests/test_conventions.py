@@ -119,6 +119,8 @@ STRINGS = [
     ("latent.z_grid m", lambda: ec.latent.z_grid("8"), "m"),
     ("note_free_energy beta", lambda: ec.note_formulas.note_free_energy(Y, Y, "1"), "beta"),
     ("DAE hidden", lambda: ec.dae.DAE(2, hidden="8"), "hidden"),
+    ("seed_everything seed", lambda: ec.seed_everything("0"), "seed"),
+    ("kmeans_plusplus seed", lambda: ec.kmeans.kmeans_plusplus(Y, 2, seed="0"), "seed"),
 ]
 
 
@@ -152,6 +154,18 @@ def test_an_integer_tensor_argument_stays_integer(dtype):
 def test_an_integer_tensor_argument_rejects_floats_bools_and_out_of_range_values(value, exc, match):
     with pytest.raises(exc, match=match):
         _check.index_tensor(value, "tokens", ndim=1, high=4)
+
+
+def test_an_explorer_refuses_a_value_given_as_a_string():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    explorer = ec.Explorer(plt.figure(), lambda v: None, [0.0, 0.5, 1.0], label="x")
+    assert explorer.clamp(0.4) == 0.5
+    with pytest.raises(TypeError, match="value must be a number"):
+        explorer.clamp("0.5")
 
 
 def test_w_step_keeps_its_labels_integer_and_refuses_float_labels():

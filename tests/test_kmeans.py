@@ -344,7 +344,7 @@ def test_bad_inference_arguments_are_rejected_with_the_argument_named():
         model.energy(torch.zeros(2, 2), torch.eye(3))
     with pytest.raises(ValueError, match="overflow"):
         model.free_energy(torch.full((1, 2), 1e160, dtype=torch.float64))
-    with pytest.raises(ValueError, match="z indices must lie in"):
+    with pytest.raises(ValueError, match="z must hold values in"):
         model.energy(torch.zeros(2, 2), torch.tensor([0, 3]))
 
 
