@@ -19,9 +19,12 @@ def as_tensor(x, name: str, *, dtype=None) -> torch.Tensor:
         t = x
     elif isinstance(x, (np.ndarray, list, tuple)):
         try:
-            t = torch.as_tensor(np.asarray(x, dtype=np.float64))
+            arr = np.asarray(x)
         except (TypeError, ValueError) as err:
             raise TypeError(f"{name} must be a tensor of numbers (got {type(x).__name__})") from err
+        if arr.dtype.kind not in "iuf":  # strings ("0.1"), objects and bools are not numbers here
+            raise TypeError(f"{name} must be a tensor of numbers (got {type(x).__name__} of dtype {arr.dtype})")
+        t = torch.as_tensor(arr.astype(np.float64))
     else:
         raise TypeError(f"{name} must be a torch.Tensor or numpy array (got {type(x).__name__})")
     if dtype is not None:

@@ -119,6 +119,8 @@ STRINGS = [
     ("latent.z_grid m", lambda: ec.latent.z_grid("8"), "m"),
     ("note_free_energy beta", lambda: ec.note_formulas.note_free_energy(Y, Y, "1"), "beta"),
     ("DAE hidden", lambda: ec.dae.DAE(2, hidden="8"), "hidden"),
+    ("GaussianMixture stds", lambda: ec.data.GaussianMixture([[0.0]], ["1"], [1.0]), "stds"),
+    ("sample_ellipse rho", lambda: ec.data.sample_ellipse(5, rho=["2", "1"]), "rho"),
     ("seed_everything seed", lambda: ec.seed_everything("0"), "seed"),
     ("kmeans_plusplus seed", lambda: ec.kmeans.kmeans_plusplus(Y, 2, seed="0"), "seed"),
 ]
