@@ -26,6 +26,36 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("EBM_COURSE_NO_PROGRESS", "1")
 
 
+def cpu_model() -> str:
+    """The processor, as ``lscpu`` names it (model name, family and model number, AVX-512 or not);
+    /proc/cpuinfo or platform.processor() where lscpu is missing."""
+    import subprocess
+
+    fields = {}
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True, timeout=10).stdout
+        for line in out.splitlines():
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
+    except (OSError, subprocess.SubprocessError):
+        try:
+            names = [
+                v
+                for k, _, v in (ln.partition(":") for ln in Path("/proc/cpuinfo").read_text().splitlines())
+                if k.strip() == "model name"
+            ]
+            fields["Model name"] = names[0] if names else ""
+        except OSError:
+            pass
+    name = fields.get("Model name", "").strip() or platform.processor() or "unknown CPU"
+    extra = []
+    if fields.get("CPU family") and fields.get("Model"):
+        extra.append(f"family {fields['CPU family'].strip()}, model {fields['Model'].strip()}")
+    if "Flags" in fields:
+        extra.append("AVX-512" if "avx512f" in fields["Flags"].split() else "no AVX-512")
+    return f"{name} ({'; '.join(extra)})" if extra else name
+
+
 def notebooks(lang: str = "en") -> list[Path]:
     return sorted((ROOT / "notebooks" / lang).glob("*.ipynb"))
 
@@ -112,6 +142,7 @@ def main() -> int:
             "date": datetime.date.today().isoformat(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
+            "cpu_model": cpu_model(),
             "torch": torch.__version__,
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },

@@ -19,9 +19,12 @@ def as_tensor(x, name: str, *, dtype=None) -> torch.Tensor:
         t = x
     elif isinstance(x, (np.ndarray, list, tuple)):
         try:
-            t = torch.as_tensor(np.asarray(x, dtype=np.float64))
+            arr = np.asarray(x)
         except (TypeError, ValueError) as err:
             raise TypeError(f"{name} must be a tensor of numbers (got {type(x).__name__})") from err
+        if arr.dtype.kind not in "iuf":  # strings ("0.1"), objects and bools are not numbers here
+            raise TypeError(f"{name} must be a tensor of numbers (got {type(x).__name__} of dtype {arr.dtype})")
+        t = torch.as_tensor(arr.astype(np.float64))
     else:
         raise TypeError(f"{name} must be a torch.Tensor or numpy array (got {type(x).__name__})")
     if dtype is not None:
@@ -64,6 +67,57 @@ def positive_number(x, name: str, *, allow_inf: bool = False) -> float:
         allowed = "> 0 (math.inf allowed)" if allow_inf else "> 0 and finite"
         raise ValueError(f"{name} must be {allowed} (got {x})")
     return x
+
+
+def real_number(x, name: str, *, minimum: float | None = None, below: float | None = None) -> float:
+    """A finite real number (a float, an int or a one-element tensor; never a string or a bool), with
+    ``minimum <= x`` and ``x < below`` where given: ``sigma`` (minimum=0), ``p`` (minimum=0, below=1)."""
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1:
+            raise TypeError(f"{name} must be a single number (got a tensor of shape {tuple(x.shape)})")
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{name} must be a real number (got {type(x).__name__})")
+    x = float(x)
+    low_ok = minimum is None or x >= minimum
+    high_ok = below is None or x < below
+    if not math.isfinite(x) or not (low_ok and high_ok):
+        if minimum is not None and below is not None:
+            allowed = f"in [{minimum:g}, {below:g})"
+        elif minimum is not None:
+            allowed = f">= {minimum:g} and finite"
+        elif below is not None:
+            allowed = f"< {below:g} and finite"
+        else:
+            allowed = "finite"
+        raise ValueError(f"{name} must be {allowed} (got {x})")
+    return x
+
+
+def points(y, name: str = "y", *, d: int | None = None) -> torch.Tensor:
+    """Points as the rows of a finite, real, 2-D tensor (n, d) with n >= 1 and d >= 1 (``d`` if given)."""
+    y = finite_tensor(y, name, ndim=2)
+    if not y.is_floating_point():
+        raise TypeError(f"{name} must hold real numbers (got dtype {y.dtype})")
+    if y.shape[1] == 0:
+        raise ValueError(f"{name} must have at least one column (got shape {tuple(y.shape)})")
+    if d is not None and y.shape[1] != d:
+        raise ValueError(f"{name} must have shape (n, {d}) (got {tuple(y.shape)})")
+    return y
+
+
+def index_tensor(x, name: str, *, ndim: int | None = None, high: int | None = None) -> torch.Tensor:
+    """An integer tensor that stays integer (indices, labels, tokens): int8 to int64 or uint8, not bool,
+    not floating point; values in [0, high) when ``high`` is given. Returned as int64 (a LongTensor)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be an integer torch.Tensor (got {type(x).__name__})")
+    if x.dtype == torch.bool or x.is_floating_point() or x.is_complex():
+        raise TypeError(f"{name} must hold integers, e.g. a LongTensor (got dtype {x.dtype})")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s) (got shape {tuple(x.shape)})")
+    if high is not None and x.numel() and (x.min() < 0 or x.max() >= high):
+        raise ValueError(f"{name} must hold values in [0, {high - 1}] (got {x.min().item()} to {x.max().item()})")
+    return x.long()
 
 
 def positive_int(x, name: str, *, minimum: int = 1) -> int:
@@ -113,3 +167,16 @@ def energies_from(energy_fn, points: torch.Tensor, name: str, points_name: str) 
     if not torch.isfinite(E).all():
         raise ValueError(f"{name} returned non-finite energies on {points_name}")
     return E
+
+
+def data_and_grid(y, grid, cell_volume, beta):
+    """The data y (n, d), an integration grid (m, d) of cells of volume cell_volume, and beta > 0."""
+    y = finite_tensor(y, "y", ndim=2)
+    grid = finite_tensor(grid, "grid", ndim=2)
+    if grid.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"grid must have the same number of columns d as y (got y {tuple(y.shape)}, grid {tuple(grid.shape)})"
+        )
+    cell_volume = positive_number(cell_volume, "cell_volume")
+    beta = positive_number(beta, "beta")
+    return y, grid, cell_volume, beta

@@ -8,7 +8,7 @@ import torch
 
 from . import _check
 
-__all__ = ["GaussianMixture", "Spiral", "grid_1d", "grid_2d"]
+__all__ = ["GaussianMixture", "Spiral", "sample_ellipse", "grid_1d", "grid_2d"]
 
 
 class GaussianMixture:
@@ -66,13 +66,7 @@ class Spiral:
         self.r1 = _check.positive_number(r1, "r1")
         if self.r1 <= self.r0:
             raise ValueError(f"r1 must be > r0 (got r0={self.r0}, r1={self.r1})")
-        try:
-            noise = float(noise)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"noise must be a real number (got {noise!r})") from err
-        if not math.isfinite(noise) or noise < 0:
-            raise ValueError(f"noise must be >= 0 and finite (got {noise})")
-        self.noise = noise
+        self.noise = _check.real_number(noise, "noise", minimum=0.0)
 
     def _at(self, t: torch.Tensor) -> torch.Tensor:
         theta = 2 * math.pi * self.turns * t
@@ -110,14 +104,35 @@ class Spiral:
         return c[idx], dist
 
 
+def sample_ellipse(n, rho=(2.0, 1.0), noise=0.1, x=None, seed=0):
+    """n noisy points on an ellipse, the data of chapter 3: y = x * [rho1 cos theta, rho2 sin theta] + noise * N(0, I).
+
+    theta is uniform on [0, 2 pi); x (n,), when given, scales each point's radii (the horn; default 1).
+    Returns (y, theta): float64 tensors (n, 2) and (n,).
+    """
+    n = _check.positive_int(n, "n")
+    rho = _check.finite_tensor(rho, "rho", ndim=1).to(torch.float64)
+    if rho.shape[0] != 2:
+        raise ValueError(f"rho must hold the two radii (rho1, rho2) (got shape {tuple(rho.shape)})")
+    noise = _check.real_number(noise, "noise", minimum=0.0)
+    gen = torch.Generator().manual_seed(_check.seed(seed))
+    theta = torch.rand(n, generator=gen, dtype=torch.float64) * 2 * math.pi
+    y = torch.stack([rho[0] * torch.cos(theta), rho[1] * torch.sin(theta)], dim=-1)
+    if x is not None:
+        x = _check.finite_tensor(x, "x", ndim=1)
+        if x.shape[0] != n:
+            raise ValueError(f"x must hold one input per sample, shape ({n},) (got {tuple(x.shape)})")
+        y = x[:, None].to(torch.float64) * y
+    y = y + noise * torch.randn(n, 2, generator=gen, dtype=torch.float64)
+    return y, theta
+
+
 def grid_1d(lo, hi, m):
     """m cell centres covering [lo, hi], shape (m, 1), and the cell width."""
-    try:
-        lo, hi = float(lo), float(hi)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"lo and hi must be real numbers (got lo={lo!r}, hi={hi!r})") from err
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
-        raise ValueError(f"need finite lo < hi (got lo={lo}, hi={hi})")
+    lo = _check.real_number(lo, "lo")
+    hi = _check.real_number(hi, "hi")
+    if hi <= lo:
+        raise ValueError(f"need lo < hi (got lo={lo}, hi={hi})")
     m = _check.positive_int(m, "m", minimum=2)
     h = (hi - lo) / m
     g = torch.linspace(lo + h / 2, hi - h / 2, m, dtype=torch.float64)

@@ -16,7 +16,7 @@ import torch
 
 from . import _check
 
-__all__ = ["gibbs", "free_energy", "nll", "nll_without_log", "nll_grad_terms", "fit_max_likelihood", "grid_minima"]
+__all__ = ["gibbs", "free_energy", "nll", "nll_grad_terms", "fit_max_likelihood", "grid_minima"]
 
 
 def gibbs(E, beta, dim=-1):
@@ -70,18 +70,6 @@ def free_energy(E, beta=math.inf, dim=-1):
     return F + (clamped - F).detach()
 
 
-def _check_points(y, grid, cell_volume, beta):
-    y = _check.finite_tensor(y, "y", ndim=2)
-    grid = _check.finite_tensor(grid, "grid", ndim=2)
-    if grid.shape[1] != y.shape[1]:
-        raise ValueError(
-            f"grid must have the same number of columns d as y (got y {tuple(y.shape)}, grid {tuple(grid.shape)})"
-        )
-    cell_volume = _check.positive_number(cell_volume, "cell_volume")
-    beta = _check.positive_number(beta, "beta")
-    return y, grid, cell_volume, beta
-
-
 def nll(energy_fn, y, grid, cell_volume, beta=1.0):
     """Negative log-likelihood of the data ``y`` (n, d) under the Gibbs density of ``energy_fn``.
 
@@ -93,7 +81,7 @@ def nll(energy_fn, y, grid, cell_volume, beta=1.0):
     The loss is in units of 1/beta: with beta = 1 it is the NLL in nats.
     """
     _check.callable_fn(energy_fn, "energy_fn")
-    y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
+    y, grid, cell_volume, beta = _check.data_and_grid(y, grid, cell_volume, beta)
     E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
     E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
     beta = _check.capped_beta(beta, E_grid)
@@ -102,22 +90,6 @@ def nll(energy_fn, y, grid, cell_volume, beta=1.0):
     E_min = E_grid.min().detach()
     lse = torch.logsumexp(-beta * (E_grid - E_min), dim=0) + math.log(cell_volume)
     return E_data.mean() - E_min + lse / beta
-
-
-def nll_without_log(energy_fn, y, grid, cell_volume, beta=1.0):
-    """The lecture note's loss, which drops the log: mean_i E(y_i) + (1/beta) sum_g exp(-beta E(g)) cell_volume.
-
-    Kept only to show what goes wrong (chapter 2): it differs from ``nll`` by (1/beta)(Z - log Z) >= 1/beta,
-    where Z is the partition function, and its gradient scales the push-up term by Z. Never train with it.
-    """
-    _check.callable_fn(energy_fn, "energy_fn")
-    y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
-    E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
-    E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
-    Z = torch.exp(-beta * E_grid).sum() * cell_volume
-    if not torch.isfinite(Z):
-        raise ValueError("the note's loss overflows for this energy and beta: exp(-beta E) is too large on the grid")
-    return E_data.mean() + Z / beta
 
 
 def nll_grad_terms(energy_fn, params, y, grid, beta=1.0):
@@ -137,7 +109,7 @@ def nll_grad_terms(energy_fn, params, y, grid, beta=1.0):
         raise TypeError(f"params must be a list of parameter tensors (got {type(params).__name__})") from err
     if not params or not all(isinstance(p, torch.Tensor) and p.requires_grad and p.is_leaf for p in params):
         raise ValueError("params must be a non-empty list of leaf tensors with requires_grad=True, e.g. [model.W]")
-    y, grid, _, beta = _check_points(y, grid, 1.0, beta)
+    y, grid, _, beta = _check.data_and_grid(y, grid, 1.0, beta)
     E_data = _check.energies_from(energy_fn, y, "energy_fn", "y")
     E_grid = _check.energies_from(energy_fn, grid, "energy_fn", "grid")
     if not (E_data.requires_grad and E_grid.requires_grad):
@@ -154,8 +126,9 @@ def nll_grad_terms(energy_fn, params, y, grid, beta=1.0):
 def fit_max_likelihood(model, y, grid, cell_volume, beta=1.0, steps=300, lr=0.05, progress=True, desc="NLL"):
     """Minimise ``nll(model, y, grid, cell_volume, beta)`` over the parameters of ``model``.
 
-    ``model`` is a torch.nn.Module mapping (n, d) -> (n,). Adam with learning rate ``lr``
-    for ``steps`` steps, with a progress bar when ``progress``. Returns the loss per step.
+    ``model`` is a torch.nn.Module mapping (n, d) -> (n,). Adam with learning rate ``lr`` for ``steps``
+    steps (``ebm_course.train.adam``, which stops with an error if training diverges), with a progress
+    bar when ``progress``. Returns the history: the loss before each step, a list of ``steps`` floats.
     """
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module (got {type(model).__name__})")
@@ -164,21 +137,10 @@ def fit_max_likelihood(model, y, grid, cell_volume, beta=1.0, steps=300, lr=0.05
         raise ValueError("model has no trainable parameters")
     steps = _check.positive_int(steps, "steps")
     lr = _check.positive_number(lr, "lr")
-    y, grid, cell_volume, beta = _check_points(y, grid, cell_volume, beta)
-    from .runtime import progress_bar
+    y, grid, cell_volume, beta = _check.data_and_grid(y, grid, cell_volume, beta)
+    from .train import adam
 
-    opt = torch.optim.Adam(params, lr=lr)
-    losses = []
-    bar = progress_bar(range(steps), desc=desc, enabled=progress)
-    for _ in bar:
-        opt.zero_grad()
-        loss = nll(model, y, grid, cell_volume, beta)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
-    return losses
+    return adam(params, lambda step: nll(model, y, grid, cell_volume, beta), steps, lr, progress=progress, desc=desc)
 
 
 def grid_minima(E, y):

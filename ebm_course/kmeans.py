@@ -7,6 +7,10 @@
 Training minimises the mean free energy (1/n) sum_i F_inf(y_i) over W:
   * coordinate descent (Lloyd): exact z-step z_i = e_argmin, then exact W-step w_j = mean of the y_i with z_i = e_j;
   * gradient: the same z-step, then W <- W - lr * dL/dW with L = (1/n) sum_i ||y_i - W z_i||^2.
+
+``z_step`` and ``w_step`` are Lloyd's two steps, written to be read beside their equations.
+``KMeansEBM.fit`` runs the same steps through a fast path (``ebm_course._kmeans_fast``); the tests
+prove that it gives the same prototypes as alternating ``z_step`` and ``w_step``.
 """
 
 from __future__ import annotations
@@ -15,60 +19,57 @@ import math
 
 import torch
 
-from . import _check
+from . import _check, _kmeans_fast
 from .energy import free_energy as _free_energy
 
-__all__ = ["KMeansEBM", "kmeans_plusplus", "draw_diagram"]
+__all__ = ["z_step", "w_step", "KMeansEBM", "kmeans_plusplus"]
 
 _METHODS = ("coordinate", "gradient")
 
 
-def _data(y, name="y") -> torch.Tensor:
-    y = _check.finite_tensor(y, name, ndim=2)
-    if not y.is_floating_point():
-        raise TypeError(f"{name} must hold real numbers (got dtype {y.dtype})")
-    return y
+def _prototypes(y, W):
+    y = _check.points(y)
+    W = _check.points(W, "W")
+    if W.shape[0] != y.shape[1]:
+        raise ValueError(f"W must have d = {y.shape[1]} rows, as y has columns (got shape {tuple(W.shape)})")
+    return y, W.to(y.dtype)
 
 
-def _scores(yT: torch.Tensor, W: torch.Tensor, shift: float = 0.0, out=None) -> torch.Tensor:
-    """s_ji = ||w_j||^2 - 2 w_j . y_i + shift for every prototype j and point i, shape (k, n).
+def z_step(y, W) -> torch.Tensor:
+    """The z-step (inference): for each point, the column of W with least energy.
 
-    s_ji = E(y_i, e_j) - ||y_i||^2 + shift: for each point it differs from the energy by a constant, so it
-    has the same argmin over j. ``out``: a (k, n) buffer to reuse."""
-    Wt = W.T.contiguous()  # BLAS is fastest with both factors contiguous
-    return torch.addmm(Wt.square().sum(dim=1, keepdim=True) + shift, Wt, yT, alpha=-2.0, out=out)
+        z_i = argmin_j E(y_i, e_j) = argmin_j ||y_i - w_j||^2
 
-
-def _assign(yT: torch.Tensor, W: torch.Tensor, shift: float, index=None, out=None):
-    """z-step for all points at once: (min_j s_ji, argmin_j s_ji), both of shape (n,), s from ``_scores``.
-
-    ``shift`` = 2 max_i ||y_i||^2 makes every score >= max_i ||y_i||^2 >= 0 (as E >= 0).
-    Why the trick below: on the CPU, torch's ``min`` along dim 0 (value and index) takes about twice as
-    long as the whole z-step done this way, and that decides the race against scikit-learn.
-    For float64 numbers >= 0, reading their bits as int64 keeps their order. So the lowest ``bits`` bits of
-    each score are overwritten with its row index j, and one ``amin`` returns the smallest score with its
-    own j in its low bits. Ties go to the smallest j, as with argmin; the scores change by less than 2^bits
-    units in the last place (relative 2^(bits - 52) <= 2^-36), so the chosen j is the argmin up to that
-    rounding. Other dtypes, and k > 2^16, use the plain ``min``. ``index`` is arange(k)[:, None], if at hand.
+    y (n, d), W (d, k) with the prototypes w_j as columns. Returns a LongTensor (n,).
     """
-    S = _scores(yT, W, shift, out=out)
-    k = S.shape[0]
-    bits = max(1, (k - 1).bit_length())
-    if S.dtype != torch.float64 or bits > 16:
-        best, labels = S.min(dim=0)
-        return best, labels
-    low = (1 << bits) - 1
-    if index is None:
-        index = torch.arange(k, device=S.device)[:, None]
-    S.view(torch.int64).bitwise_and_(~low).bitwise_or_(index)
-    best = S.amin(dim=0)
-    return best, best.view(torch.int64) & low
+    y, W = _prototypes(y, W)
+    E = (y[:, :, None] - W[None, :, :]).square().sum(dim=1)  # (n, k): E[i, j] = ||y_i - w_j||^2
+    return E.argmin(dim=1)
+
+
+def w_step(y, labels, W) -> torch.Tensor:
+    """The W-step: for fixed assignments, each prototype moves to the mean of its points,
+
+        w_j = (1 / n_j) sum_{i : z_i = j} y_i,     n_j = #{i : z_i = j},
+
+    the exact minimiser of sum_i ||y_i - W z_i||^2 over W. A prototype with no point (n_j = 0)
+    stays where it is. y (n, d), labels (n,) integers in [0, k), W (d, k). Returns the new W (d, k).
+    """
+    y, W = _prototypes(y, W)
+    k = W.shape[1]
+    labels = _check.index_tensor(labels, "labels", ndim=1, high=k)
+    if labels.shape[0] != y.shape[0]:
+        raise ValueError(f"labels must hold one index per row of y ({y.shape[0]}) (got {labels.shape[0]})")
+    Z = torch.nn.functional.one_hot(labels, k).to(y.dtype)  # (n, k): row i is z_i
+    n_j = Z.sum(dim=0)
+    sums = y.T @ Z  # (d, k): column j is the sum of the points with z_i = e_j
+    return torch.where(n_j > 0, sums / n_j.clamp_min(1), W)
 
 
 def kmeans_plusplus(y, k, seed=0) -> torch.Tensor:
     """k-means++ starting prototypes (d, k): the first a random row of y, each next one a row drawn with
     probability proportional to its energy min_j ||y - w_j||^2 under the prototypes chosen so far."""
-    y = _data(y)
+    y = _check.points(y)
     k = _check.positive_int(k, "k")
     n = y.shape[0]
     if k > n:
@@ -116,13 +117,13 @@ class KMeansEBM:
 
     @W.setter
     def W(self, value):
-        W = _data(value, "W")
+        W = _check.points(value, "W")
         if W.shape[1] != self.k:
             raise ValueError(f"W must have shape (d, k) = (d, {self.k}) (got {tuple(W.shape)})")
         self._W = W.clone()
 
     def _points(self, y) -> torch.Tensor:
-        y = _data(y)
+        y = _check.points(y)
         W = self.W
         if y.shape[1] != W.shape[0]:
             raise ValueError(f"y must have d = {W.shape[0]} columns, as W has rows (got shape {tuple(y.shape)})")
@@ -135,7 +136,7 @@ class KMeansEBM:
         W = self.W
         centre = W.mean(dim=1)  # distances do not change when y and W move together; centred, they round less
         y, W = y - centre, W - centre[:, None]
-        E = _scores(y.T, W).T + y.square().sum(dim=1, keepdim=True)
+        E = y.square().sum(dim=1, keepdim=True) - 2.0 * y @ W + W.square().sum(dim=0)
         if not torch.isfinite(E).all():
             raise ValueError("y (or W) is too large: the squared distances overflow; rescale them")
         return E.clamp_min_(0.0)  # the expansion can round a zero distance to -1e-16
@@ -144,10 +145,9 @@ class KMeansEBM:
         """E(y, z) = ||y - W z||^2 for rows y (n, d) and one-hot rows z (n, k) (or indices (n,)): shape (n,)."""
         y = self._points(y)
         if isinstance(z, torch.Tensor) and z.ndim == 1 and not z.is_floating_point():
+            z = _check.index_tensor(z, "z", ndim=1, high=self.k)
             if z.shape[0] != y.shape[0]:
                 raise ValueError(f"z must have one index per row of y ({y.shape[0]}) (got shape {tuple(z.shape)})")
-            if z.numel() and (z.min() < 0 or z.max() >= self.k):
-                raise ValueError(f"z indices must lie in [0, {self.k - 1}]")
             Wz = self.W[:, z.to(self.W.device)].T
         else:
             z = _check.finite_tensor(z, "z", ndim=2).to(self.W.dtype)
@@ -186,7 +186,7 @@ class KMeansEBM:
             raise ValueError(f"observed must hold distinct indices in [0, {d - 1}] (got {observed!r})")
         if len(set(observed)) != len(observed) or len(observed) >= d:
             raise ValueError(f"observed must hold distinct indices and leave at least one unknown (got {observed!r})")
-        y_obs = _data(y_obs, "y_obs").to(W.dtype)
+        y_obs = _check.points(y_obs, "y_obs").to(W.dtype)
         if y_obs.shape[1] != len(observed):
             raise ValueError(
                 f"y_obs must have {len(observed)} columns, one per observed index (got {tuple(y_obs.shape)})"
@@ -211,7 +211,7 @@ class KMeansEBM:
                of y (scikit-learn's rule; its default is 1e-4); 0 stops on unchanged assignments alone.
         An empty cluster takes the point farthest from its prototype (farthest first, clusters in order).
         """
-        y = _data(y)
+        y = _check.points(y)
         n, d = y.shape
         steps = _check.positive_int(steps, "steps")
         if method not in _METHODS:
@@ -219,115 +219,17 @@ class KMeansEBM:
         if self.k > n:
             raise ValueError(f"k must be <= the number of points n = {n} (got k = {self.k})")
         lr = _check.positive_number(lr, "lr")
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not math.isfinite(tol) or tol < 0:
-            raise ValueError(f"tol must be a finite number >= 0 (got {tol!r})")
+        tol = _check.real_number(tol, "tol", minimum=0.0)
         if init is None:
             W = kmeans_plusplus(y, self.k, seed=seed)
         else:
             _check.seed(seed)
-            W = _data(init, "init")
+            W = _check.points(init, "init")
             if W.shape != (d, self.k):
                 raise ValueError(f"init must have shape (d, k) = ({d}, {self.k}) (got {tuple(W.shape)})")
             W = W.to(device=y.device, dtype=y.dtype).clone()
-        tol_abs = float(tol) * y.var(dim=0, unbiased=False).mean().item() if tol > 0 else -1.0
-
-        # centre the data (and W with it): distances are unchanged, and ||y||^2 - 2 w.y + ||w||^2 rounds less
-        centre = y.mean(dim=0)
-        y = y - centre
-        W = W - centre[:, None]
-        y2 = y.square().sum(dim=1)
-        shift = 2.0 * y2.max().item()  # every score >= 0 (see _assign)
-        offset = y2.mean().item() - shift  # mean energy = mean score + offset
-        yT = y.T.contiguous()
-        yT1 = torch.cat([yT, torch.ones(1, n, dtype=y.dtype, device=y.device)])  # the row of ones counts the points
-        index = torch.arange(self.k, device=y.device)[:, None]
-        buffer = torch.empty(self.k, n, dtype=y.dtype, device=y.device)
-        labels_old = None
-        history = []
-        self.converged = False
-        it = 0
-        while True:
-            # z-step: the exact minimiser of E over one-hot z, for every point at once
-            best, labels = _assign(yT, W, shift, index, out=buffer)
-            history.append(best.mean().item() + offset)
-            it += 1
-            if not math.isfinite(history[-1]):  # the squared distances overflow
-                if it > 1 and method == "gradient":
-                    raise ValueError(f"the gradient steps diverged: lr = {lr} is too large")
-                raise ValueError("y and init are too large: their squared distances overflow; rescale y")
-            if method == "coordinate" and labels_old is not None and torch.equal(labels, labels_old):
-                self.converged = True
-                break
-            if it > steps:
-                break
-            # W-step: per-cluster sums and counts in one index_add_ (no loop over points or clusters)
-            sums_counts = torch.zeros(d + 1, self.k, dtype=y.dtype, device=y.device).index_add_(1, labels, yT1)
-            sums, counts = sums_counts[:d], sums_counts[d]
-            if method == "coordinate":
-                if (counts == 0).any():
-                    sums, counts = _relocate(y, best - shift + y2, labels, sums, counts)
-                    W_new = torch.where(counts > 0, sums / counts.clamp_min(1), W)
-                else:
-                    W_new = sums / counts
-            else:
-                # dL/dw_j = (2/n) (n_j w_j - sum_j); an empty cluster gets no gradient
-                W_new = W - (2.0 * lr / n) * (W * counts - sums)
-                if not torch.isfinite(W_new).all():
-                    raise ValueError(f"the gradient steps diverged: lr = {lr} is too large")
-            moved = (W_new - W).square().sum().item() if tol_abs >= 0 else 0.0
-            W = W_new
-            labels_old = labels
-            if tol_abs >= 0 and moved <= tol_abs:
-                self.converged = True
-                history.append(_scores(yT, W, shift).amin(dim=0).mean().item() + offset)
-                it += 1
-                break
-        W = W + centre[:, None]
+        tol_abs = tol * y.var(dim=0, unbiased=False).mean().item() if tol > 0 else -1.0
+        # The fast path alternates the same two steps as z_step and w_step (tests/test_kmeans.py proves it).
+        W, self.history, self.n_iter, self.converged = _kmeans_fast.fit(y, W, steps, method, lr, tol_abs)
         self._W = W
-        self.history = history
-        self.n_iter = it
         return self
-
-
-def _relocate(y, dist, labels, sums, counts):
-    """Give each empty cluster, in index order, one of the points farthest from their own prototype
-    (the farthest to the first empty cluster); sums is (d, k), counts (k,)."""
-    targets = (counts == 0).nonzero().flatten()
-    order = torch.sort(dist, descending=True, stable=True).indices[: targets.numel()]
-    sums = sums.clone()
-    counts = counts.clone()
-    sums.index_add_(1, labels[order], -y[order].T)
-    counts.index_add_(0, labels[order], -torch.ones(order.numel(), dtype=counts.dtype, device=counts.device))
-    sums[:, targets] = y[order].T
-    counts[targets] = 1.0
-    return sums, counts
-
-
-def draw_diagram(ax, labels=None):
-    """The course's picture of K-means as an EBM (the lecture's Fig. 4) on ``ax``.
-
-    z (latent, red circle) -> W z (a deterministic function, round-topped box) -> y_bar; the cost
-    ||y - y_bar||^2 (red square) compares it with y (observed, grey circle); the dashed frame is the
-    minimisation over z that turns E(y, z) into F(y). ``labels`` may rename {"min": ..., "F": ...}.
-    """
-    from matplotlib.patches import Rectangle
-
-    from .diagram import Diagram
-    from .plot import COLORS
-
-    text = {"min": "min over $z$", "F": r"$F(y) = \min_z E(y, z)$"}
-    text.update(labels or {})
-    d = Diagram(ax, xlim=(0, 10), ylim=(0, 6.6))
-    d.function((3.0, 2.9), "$W z$", w=1.8, h=1.0, arch=0.45, lw=1.3, fontsize=14, label_dy=0.2)
-    d.variable((3.0, 0.9), "$z$", latent=True, fontsize=14)
-    d.arrow((3.0, 1.35), (3.0, 2.4))
-    d.arrow((3.0, 3.85), (3.0, 4.8))
-    ax.text(3.2, 4.3, r"$\bar y$", ha="left", va="center", fontsize=14)
-    d.cost((3.0, 5.25), r"$\Vert y - \bar y \Vert^2$", fontsize=13)
-    d.variable((6.2, 5.25), "$y$", fontsize=14)
-    d.arrow((5.75, 5.25), (3.45, 5.25))
-    ax.add_patch(Rectangle((0.3, 0.2), 4.6, 6.2, fill=False, edgecolor=COLORS["energy"], lw=1.2, ls="--"))
-    ax.text(0.45, 6.25, text["min"], ha="left", va="top", fontsize=11, color=COLORS["energy"])
-    d.arrow((4.9, 3.2), (6.2, 3.2))
-    ax.text(6.3, 3.2, text["F"], ha="left", va="center", fontsize=13)
-    return ax

@@ -8,7 +8,10 @@ The lecture's model, with its symbols:
     F_beta(x, y) = -(1/beta) log mean_z exp(-beta E(x, y, z)) (soft minimum, 1/|Z| normalised)
 
 Without x the same formulas give the unconditional F(y). The latent z runs over a finite set (a grid),
-so "mean_z" is an average over it; the normalised soft minimum is ``energy.free_energy``.
+so "mean_z" is an average over it. ``latent.free_energy(y, y_tilde, beta)`` takes points and the
+decoder's predictions; ``ec.free_energy(E, beta)`` (``energy.free_energy``), which it calls, takes
+the table of energies E[i, k] = E(y_i, z_k) itself. The note's own F_beta, without the 1/|Z|, is
+``ec.note_formulas.note_free_energy``; the ellipse data are ``ec.data.sample_ellipse``.
 
 The working example is an ellipse: g(z) = [w1 cos z, w2 sin z], z in [0, 2 pi). Sweeping z traces
 the manifold of possible y. The conditional version (a "horn") scales the radii with x: g(x, z) = x g(z).
@@ -25,14 +28,11 @@ from . import _check, energy
 __all__ = [
     "z_grid",
     "ellipse",
-    "sample_ellipse",
     "energies",
     "free_energy",
     "infer_grid",
     "infer_gd",
     "fit_decoder",
-    "note_free_energy",
-    "draw_diagram",
 ]
 
 
@@ -64,28 +64,6 @@ def ellipse(z, w, x=None):
     return x[:, None, None] * g[None]
 
 
-def sample_ellipse(n, rho=(2.0, 1.0), noise=0.1, x=None, seed=0):
-    """n noisy points on an ellipse: y = x * [rho1 cos theta, rho2 sin theta] + noise * N(0, I).
-
-    theta is uniform on [0, 2 pi); x (n,), when given, scales each point's radii (the horn; default 1).
-    Returns (y, theta): float64 tensors (n, 2) and (n,).
-    """
-    n = _check.positive_int(n, "n")
-    rho = _radii(rho, "rho")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0 (got {noise!r})")
-    gen = torch.Generator().manual_seed(_check.seed(seed))
-    theta = torch.rand(n, generator=gen, dtype=torch.float64) * 2 * math.pi
-    y = torch.stack([rho[0] * torch.cos(theta), rho[1] * torch.sin(theta)], dim=-1).to(torch.float64)
-    if x is not None:
-        x = _check.finite_tensor(x, "x", ndim=1)
-        if x.shape[0] != n:
-            raise ValueError(f"x must hold one input per sample, shape ({n},) (got {tuple(x.shape)})")
-        y = x[:, None].to(torch.float64) * y
-    y = y + noise * torch.randn(n, 2, generator=gen, dtype=torch.float64)
-    return y, theta
-
-
 def energies(y, y_tilde):
     """E[i, k] = ||y_i - y_tilde_k||^2: the energy of each y against each latent's prediction.
 
@@ -115,22 +93,15 @@ def energies(y, y_tilde):
 def free_energy(y, y_tilde, beta=math.inf):
     """F_beta(y) = -(1/beta) log mean_z exp(-beta ||y - g(z)||^2);  F_inf(y) = min_z ||y - g(z)||^2.
 
-    The minimum or soft minimum of ``energies(y, y_tilde)`` over the latents (``energy.free_energy``
-    along them). Returns (n,).
+    Not the same arguments as ``ec.free_energy(E, beta, dim)``: that one reduces a table of energies
+    E along one axis; this one first builds the table from points y (n, d) and the predictions
+    y_tilde = g(z) of every latent, then reduces it over the latents:
+
+        latent.free_energy(y, y_tilde, beta) == ec.free_energy(latent.energies(y, y_tilde), beta, dim=-1)
+
+    Returns (n,).
     """
     return energy.free_energy(energies(y, y_tilde), beta, dim=-1)
-
-
-def note_free_energy(y, y_tilde, beta, z_measure=2 * math.pi):
-    """The lecture note's F_beta = -(1/beta) log integral_z exp(-beta E) dz, without the 1/|Z|.
-
-    The integral over z is the mean over the grid times the measure |Z| of the latent set (2 pi for an
-    angle), so this is ``free_energy(y, y_tilde, beta) - log(z_measure) / beta``: it runs to -inf as
-    beta -> 0 whenever |Z| > 1. Kept only to show that; finite beta only.
-    """
-    beta = _check.positive_number(beta, "beta")
-    z_measure = _check.positive_number(z_measure, "z_measure")
-    return free_energy(y, y_tilde, beta) - math.log(z_measure) / beta
 
 
 def infer_grid(y, z, y_tilde):
@@ -188,11 +159,13 @@ def fit_decoder(y, decode, params, beta=math.inf, steps=200, lr=0.05, progress=T
     """Learning: minimise the mean free energy of the data, L(params) = mean_i F_beta(y_i), with Adam.
 
     decode: callable () -> y_tilde (m, d), the predictions of every latent on the grid, computed from
-    ``params`` (a list of leaf tensors with requires_grad=True), so autograd reaches them.
-    Returns the loss per step. This pushes the energy down on the data and nowhere up: with a decoder
-    flexible enough, every y ends up with low energy (the energy surface collapses).
+    ``params`` (a list of leaf tensors with requires_grad=True), so autograd reaches them. Trained by
+    ``ebm_course.train.adam``, which stops with an error if training diverges. Returns the history: the
+    loss before each step, a list of ``steps`` floats. This pushes the energy down on the data and
+    nowhere up: with a decoder flexible enough, every y ends up with low energy (the energy surface
+    collapses).
     """
-    y = _check.finite_tensor(y, "y", ndim=2)
+    y = _check.points(y)
     _check.callable_fn(decode, "decode")
     if isinstance(params, torch.Tensor):
         raise TypeError("params must be a list of parameter tensors, e.g. [w] (got a single tensor)")
@@ -205,51 +178,6 @@ def fit_decoder(y, decode, params, beta=math.inf, steps=200, lr=0.05, progress=T
     y_tilde = decode()
     if not isinstance(y_tilde, torch.Tensor) or not y_tilde.requires_grad:
         raise TypeError("decode must return the predictions y_tilde (m, d) as a tensor computed from params")
-    from .runtime import progress_bar
+    from .train import adam
 
-    opt = torch.optim.Adam(params, lr=lr)
-    losses = []
-    bar = progress_bar(range(steps), desc=desc, enabled=progress)
-    for _ in bar:
-        opt.zero_grad()
-        loss = free_energy(y, decode(), beta).mean()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if not (math.isfinite(losses[-1]) and all(bool(torch.isfinite(p).all()) for p in params)):
-            raise ValueError(f"the loss or the parameters became non-finite: lower lr (got {lr})")
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
-    return losses
-
-
-def draw_diagram(ax, labels=None, conditional=True):
-    """Draw the latent-variable EBM in the course's block-diagram language on ``ax``.
-
-    Variables are circles (observed grey, latent red), deterministic functions round-topped boxes,
-    the cost a red square: x -> Pred(x) -> h; z, h -> Dec(z, h) -> y_bar; C(y, y_bar) <- y.
-    ``labels`` may rename the boxes: {"pred": ..., "dec": ..., "cost": ...}.
-    """
-    from .diagram import Diagram
-
-    d = Diagram(ax, xlim=(-0.3, 10), ylim=(0, 6.2))
-    text = {"pred": "Pred(x)", "dec": "Dec(z, h)", "cost": "C(y, ȳ)"}
-    if labels is not None:
-        if not isinstance(labels, dict) or not set(labels) <= set(text):
-            raise ValueError(f"labels must be a dict with keys among {sorted(text)} (got {labels!r})")
-        text.update(labels)
-    if conditional:
-        d.variable((1.0, 1.0), "x")
-        d.function((1.0, 3.0), text["pred"])
-        d.arrow((1.0, 1.45), (1.0, 2.6))
-        d.arrow((2.05, 3.0), (3.95, 3.0))
-        ax.text(3.0, 3.15, "h", ha="center", va="bottom", fontsize=12)
-    d.variable((5.0, 1.0), "z", latent=True)
-    d.function((5.0, 3.0), text["dec"])
-    d.arrow((5.0, 1.45), (5.0, 2.6))
-    d.arrow((5.0, 3.4), (5.0, 4.75))
-    ax.text(5.2, 4.05, "ȳ", ha="left", va="center", fontsize=13)
-    d.cost((5.0, 5.2), text["cost"])
-    d.variable((8.0, 5.2), "y")
-    d.arrow((7.55, 5.2), (5.45, 5.2))
-    return ax
+    return adam(params, lambda step: free_energy(y, decode(), beta).mean(), steps, lr, progress=progress, desc=desc)

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import torch
 
-from . import i18n, plot
+from . import _check, i18n, plot
 
 __all__ = ["setup", "seed_everything", "get_device", "in_colab", "progress_bar"]
 
@@ -20,8 +20,7 @@ def in_colab() -> bool:
 
 def seed_everything(seed: int) -> int:
     """Seed Python's, NumPy's and torch's generators (CPU and CUDA)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be an integer in [0, 2**63) (got {seed!r})")
+    seed = _check.seed(seed)
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)
     torch.manual_seed(int(seed))

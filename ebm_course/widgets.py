@@ -93,6 +93,8 @@ class Explorer:
 
     def clamp(self, value) -> float:
         """The allowed value nearest to ``value`` (so a slider can never leave the range)."""
+        if isinstance(value, (str, bytes, bool)):  # "0.5" would convert: numbers given as strings are refused
+            raise TypeError(f"value must be a number (got {value!r})")
         try:
             v = float(value)
         except (TypeError, ValueError) as err:

@@ -147,7 +147,9 @@ def test_trained_dae_points_towards_the_manifold_and_its_energy_grows_about_quad
     spiral = Spiral()
     y = spiral.sample(600, seed=0)
     model = dae.DAE(2, hidden=64, seed=0).double()
-    losses = model.fit(y, 0.2, steps=600, lr=1e-2, batch_size=256, seed=0, progress=False)
+    assert model.fit(y, 0.2, steps=600, lr=1e-2, batch_size=256, seed=0, progress=False) is model
+    losses = model.history
+    assert len(losses) == 600 and all(isinstance(v, float) for v in losses)
     assert np.mean(losses[-30:]) < 0.6 * np.mean(losses[:30])
     probe = dae.corrupt(spiral.sample(2000, seed=1), 0.2, seed=2)
     closest, dist = spiral.nearest(probe)
@@ -189,7 +191,7 @@ def test_fit_is_reproducible_from_its_seed():
     runs = []
     for _ in range(2):
         m = dae.DAE(2, hidden=8, seed=0).double()
-        runs.append(m.fit(y, 0.1, steps=20, seed=3, progress=False))
+        runs.append(m.fit(y, 0.1, steps=20, seed=3, progress=False).history)
     assert runs[0] == runs[1]
 
 
@@ -204,6 +206,9 @@ def test_fit_is_reproducible_from_its_seed():
         ({"sigma": 0.1, "lr": 0.0}, ValueError, "lr must be > 0"),
         ({"sigma": 0.1, "batch_size": 0}, ValueError, "batch_size must be >= 1"),
         ({"sigma": 0.1, "seed": -3}, ValueError, "seed must be >= 0"),
+        ({"sigma": "0.1"}, TypeError, "sigma must be a real number"),
+        ({"sigma": 0.1, "p": "0.3"}, TypeError, "p must be a real number"),
+        ({"sigma": 0.1, "lr": "0.01"}, TypeError, "lr must be a real number"),
     ],
 )
 def test_fit_rejects_bad_arguments(kwargs, err, match):
@@ -249,35 +254,3 @@ def test_fit_reports_divergence_instead_of_returning_nan():
 def test_dae_rejects_bad_sizes(kwargs, err, match):
     with pytest.raises(err, match=match):
         dae.DAE(**kwargs)
-
-
-# ---------------------------------------------------------------- diagram
-
-
-@pytest.mark.parametrize("training", [True, False])
-def test_draw_diagram_draws_circles_boxes_and_a_cost(training):
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
-
-    fig, ax = plt.subplots()
-    dae.draw_diagram(ax, training=training, labels={"enc": "E", "dec": "D"})
-    kinds = [type(p) for p in ax.patches]
-    assert kinds.count(Circle) == (2 if training else 1)
-    assert kinds.count(FancyBboxPatch) == (3 if training else 2)
-    assert kinds.count(Rectangle) == 1
-    texts = [t.get_text() for t in ax.texts]
-    assert "E" in texts and "D" in texts
-    plt.close(fig)
-
-
-def test_draw_diagram_rejects_bad_arguments():
-    import matplotlib.pyplot as plt
-
-    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
-        dae.draw_diagram("ax")
-    fig, ax = plt.subplots()
-    with pytest.raises(TypeError, match="labels must be a dict"):
-        dae.draw_diagram(ax, labels=["Enc"])
-    with pytest.raises(ValueError, match="labels may only rename"):
-        dae.draw_diagram(ax, labels={"encoder": "Enc"})
-    plt.close(fig)

@@ -7,7 +7,7 @@ import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Polygon, Rectangle
 
-from ebm_course import dae, kmeans, latent
+from ebm_course import diagram, i18n
 from ebm_course.diagram import GREY, RED, Diagram
 from ebm_course.plot import COLORS
 
@@ -94,11 +94,11 @@ def test_bad_arguments_raise_an_error_that_names_the_argument(call, exc, match):
 @pytest.mark.parametrize(
     "draw, circles, boxes, arched, costs",
     [
-        (lambda ax: latent.draw_diagram(ax), 3, 2, 0, 1),
-        (lambda ax: latent.draw_diagram(ax, conditional=False), 2, 1, 0, 1),
-        (lambda ax: kmeans.draw_diagram(ax, labels={"min": "$z$에 대해 최소화"}), 2, 0, 1, 1),
-        (lambda ax: dae.draw_diagram(ax, training=True), 2, 3, 0, 1),
-        (lambda ax: dae.draw_diagram(ax, training=False, labels={"enc": "인코더"}), 1, 2, 0, 1),
+        (lambda ax: diagram.latent_ebm(ax), 3, 2, 0, 1),
+        (lambda ax: diagram.latent_ebm(ax, conditional=False), 2, 1, 0, 1),
+        (lambda ax: diagram.kmeans_ebm(ax, labels={"min": "$z$에 대해 최소화"}), 2, 0, 1, 1),
+        (lambda ax: diagram.dae(ax, training=True), 2, 3, 0, 1),
+        (lambda ax: diagram.dae(ax, training=False, labels={"enc": "인코더"}), 1, 2, 0, 1),
     ],
 )
 def test_the_three_chapter_diagrams_draw_with_the_helper(draw, circles, boxes, arched, costs):
@@ -111,6 +111,53 @@ def test_the_three_chapter_diagrams_draw_with_the_helper(draw, circles, boxes, a
     plt.close(fig)
 
 
-def test_kmeans_draw_diagram_now_rejects_a_bad_ax():
+@pytest.mark.parametrize("draw", [diagram.latent_ebm, diagram.kmeans_ebm, diagram.dae])
+def test_the_chapter_diagrams_reject_a_bad_ax_and_bad_labels(draw):
     with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
-        kmeans.draw_diagram("ax")
+        draw("ax")
+    fig, ax = plt.subplots()
+    with pytest.raises(TypeError, match="labels must be a dict"):
+        draw(ax, labels=["Enc"])
+    with pytest.raises(ValueError, match="labels may only rename"):
+        draw(ax, labels={"encoder": "Enc"})
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    "draw, korean, english",
+    [
+        (diagram.kmeans_ebm, "$z$에 대해 최소화", "min over $z$"),
+        (lambda ax: diagram.dae(ax, training=True), "인코더", "Enc"),
+    ],
+)
+def test_the_diagrams_words_follow_the_notebooks_language(draw, korean, english):
+    previous = i18n.get_language()
+    try:
+        for lang, word, other in (("ko", korean, english), ("en", english, korean)):
+            i18n.set_language(lang)
+            fig, ax = plt.subplots()
+            draw(ax)
+            texts = [t.get_text() for t in ax.texts]
+            assert word in texts and other not in texts
+            plt.close(fig)
+    finally:
+        i18n.set_language(previous)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_the_dae_diagram_renames_its_boxes(training):
+    fig, ax = plt.subplots()
+    diagram.dae(ax, training=training, labels={"enc": "E", "dec": "D"})
+    kinds = [type(p) for p in ax.patches]
+    assert kinds.count(Circle) == (2 if training else 1)
+    assert kinds.count(FancyBboxPatch) == (3 if training else 2)
+    texts = [t.get_text() for t in ax.texts]
+    assert "E" in texts and "D" in texts
+    plt.close(fig)
+
+
+def test_the_latent_diagram_renames_its_decoder():
+    fig, ax = plt.subplots()
+    diagram.latent_ebm(ax, labels={"dec": "g(z)"})
+    assert any(t.get_text() == "g(z)" for t in ax.texts)
+    plt.close(fig)

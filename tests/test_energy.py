@@ -708,7 +708,7 @@ def test_nll_without_log_exceeds_nll_by_z_minus_log_z_over_beta(rbf, rbf_data):
     beta = 1.5
     with torch.no_grad():
         Z = (torch.exp(-beta * rbf(grid)).sum() * h).item()
-        gap = (energy.nll_without_log(rbf, y, grid, h, beta) - ec.nll(rbf, y, grid, h, beta)).item()
+        gap = (ec.note_formulas.nll_without_log(rbf, y, grid, h, beta) - ec.nll(rbf, y, grid, h, beta)).item()
     assert math.isclose(gap, (Z - math.log(Z)) / beta, rel_tol=1e-10)
     assert gap >= 1 / beta
 
@@ -716,7 +716,7 @@ def test_nll_without_log_exceeds_nll_by_z_minus_log_z_over_beta(rbf, rbf_data):
 def test_nll_without_log_refuses_to_overflow(rbf_data):
     y, grid, h = rbf_data
     with pytest.raises(ValueError, match="overflows"):
-        energy.nll_without_log(lambda p: -1e4 * torch.ones(p.shape[0], dtype=p.dtype), y, grid, h)
+        ec.note_formulas.nll_without_log(lambda p: -1e4 * torch.ones(p.shape[0], dtype=p.dtype), y, grid, h)
 
 
 def test_grid_minima_finds_every_strict_interior_minimum():

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+import ebm_course as ec
 from ebm_course import exercises
 
 
@@ -105,3 +106,17 @@ def test_exercise_checks_raise_in_strict_mode(monkeypatch):
     monkeypatch.setenv("EBM_COURSE_STRICT_CHECKS", "1")
     with pytest.raises(AssertionError):
         exercises.check_z_step(lambda y, W: torch.zeros(len(y), dtype=torch.long))
+
+
+def test_exercise_checks_refuse_the_packages_own_steps(monkeypatch):
+    monkeypatch.delenv("EBM_COURSE_STRICT_CHECKS", raising=False)
+    model = ec.KMeansEBM(3)
+    model.W = torch.zeros(2, 3, dtype=torch.float64)
+    for fn in (ec.kmeans.z_step, model.infer):
+        res = exercises.check_z_step(fn, lang="en")
+        assert not res and "write it yourself" in res.message
+    for fn in (ec.kmeans.w_step, ec.kmeans.z_step):
+        res = exercises.check_lloyd_step(fn, lang="ko")
+        assert not res and "직접" in res.message
+    # a student's own Lloyd step may still use the readable z-step it wrote, or the package's
+    assert exercises.check_lloyd_step(lambda y, W: ec.kmeans.w_step(y, _z_step(y, W), W))

@@ -66,10 +66,65 @@ def test_coordinate_fit_equals_sklearn_with_a_repeated_prototype_and_far_from_th
         assert np.allclose(model.W.T.numpy(), km.cluster_centers_, rtol=0, atol=1e-8)
 
 
+# ---------------------------------------------------------------- the readable steps and the fast path
+
+
+@pytest.mark.parametrize(("n", "d", "k", "seed"), [(3000, 2, 16, 0), (500, 3, 7, 1), (5000, 2, 32, 2), (40, 1, 3, 3)])
+def test_fit_gives_the_prototypes_of_alternating_z_step_and_w_step_when_no_cluster_empties(n, d, k, seed):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(n, d, generator=g, dtype=torch.float64) if d != 2 else ec.data.Spiral().sample(n, seed=seed)
+    W = kmeans_plusplus(y, k, seed=seed)
+    init = W.clone()
+    readable = [W]
+    for _ in range(300):
+        labels = ec.kmeans.z_step(y, W)
+        assert torch.bincount(labels, minlength=k).min() > 0  # the claim is for runs where no cluster empties
+        W = ec.kmeans.w_step(y, labels, W)
+        readable.append(W)
+        if torch.equal(ec.kmeans.z_step(y, W), labels):
+            break
+    model = KMeansEBM(k).fit(y, steps=300, init=init)
+    assert model.converged and model.n_iter == len(readable)
+    assert torch.allclose(model.W, readable[-1], rtol=0, atol=1e-12)
+    for steps in (1, 2, len(readable) // 2):  # and after every number of steps, not only at the end
+        early = KMeansEBM(k).fit(y, steps=steps, init=init)
+        assert torch.allclose(early.W, readable[steps], rtol=0, atol=1e-12)
+
+
+@FAST
+@given(st.integers(1, 40), st.integers(1, 6), st.integers(1, 3), st.integers(0, 10_000))
+def test_z_step_is_the_argmin_of_the_energy_and_w_step_the_mean_of_each_cluster(n, k, d, seed):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randn(n, d, generator=g, dtype=torch.float64)
+    W = torch.randn(d, k, generator=g, dtype=torch.float64)
+    labels = ec.kmeans.z_step(y, W)
+    assert labels.dtype == torch.long and labels.shape == (n,)
+    assert torch.equal(labels, with_W(W).infer(y))
+    W_new = ec.kmeans.w_step(y, labels, W)
+    for j in range(k):
+        mine = labels == j
+        expected = y[mine].mean(dim=0) if mine.any() else W[:, j]  # an empty prototype stays
+        assert torch.allclose(W_new[:, j], expected, rtol=0, atol=1e-12)
+
+
+def test_z_step_and_w_step_reject_bad_arguments_with_their_names():
+    y, W = torch.zeros(4, 2), torch.zeros(2, 3)
+    with pytest.raises(ValueError, match="W must have d = 2 rows"):
+        ec.kmeans.z_step(y, torch.zeros(3, 3))
+    with pytest.raises(TypeError, match="y must be a torch.Tensor"):
+        ec.kmeans.z_step("y", W)
+    with pytest.raises(TypeError, match="labels must hold integers"):
+        ec.kmeans.w_step(y, torch.zeros(4), W)
+    with pytest.raises(ValueError, match=r"labels must hold values in \[0, 2\]"):
+        ec.kmeans.w_step(y, torch.tensor([0, 1, 2, 3]), W)
+    with pytest.raises(ValueError, match="labels must hold one index per row of y"):
+        ec.kmeans.w_step(y, torch.tensor([0, 1]), W)
+
+
 @FAST
 @given(st.integers(1, 40), st.integers(1, 9), st.integers(0, 10_000))
 def test_the_packed_z_step_is_argmin_with_ties_to_the_lowest_index(n, k, seed):
-    from ebm_course.kmeans import _assign
+    from ebm_course._kmeans_fast import _assign
 
     g = torch.Generator().manual_seed(seed)
     y = torch.randint(-2, 3, (n, 2), generator=g).to(torch.float64)  # small integers: exact energies, many ties
@@ -288,5 +343,5 @@ def test_bad_inference_arguments_are_rejected_with_the_argument_named():
         model.energy(torch.zeros(2, 2), torch.eye(3))
     with pytest.raises(ValueError, match="overflow"):
         model.free_energy(torch.full((1, 2), 1e160, dtype=torch.float64))
-    with pytest.raises(ValueError, match="z indices must lie in"):
+    with pytest.raises(ValueError, match="z must hold values in"):
         model.energy(torch.zeros(2, 2), torch.tensor([0, 3]))

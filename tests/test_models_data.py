@@ -236,7 +236,17 @@ BAD_INPUT = [
     ("grid_1d m=1", lambda: data.grid_1d(0.0, 1.0, 1), ValueError, r"\bm\b"),
     ("grid_1d m=0", lambda: data.grid_1d(0.0, 1.0, 0), ValueError, r"\bm\b"),
     ("grid_1d m float", lambda: data.grid_1d(0.0, 1.0, 10.0), TypeError, r"\bm\b"),
+    ("grid_1d numbers as strings", lambda: data.grid_1d("0", "1", 4), TypeError, r"\blo\b"),
     ("grid_2d lo >= hi", lambda: data.grid_2d(1.0, 0.0, 10), ValueError, r"\blo\b"),
+    # sample_ellipse
+    ("ellipse n=0", lambda: data.sample_ellipse(0), ValueError, "n must be >= 1"),
+    ("ellipse noise < 0", lambda: data.sample_ellipse(5, noise=-0.1), ValueError, "noise must be"),
+    ("ellipse noise nan", lambda: data.sample_ellipse(5, noise=math.nan), ValueError, "noise must be"),
+    ("ellipse noise str", lambda: data.sample_ellipse(5, noise="0.1"), TypeError, "noise must be a real number"),
+    ("ellipse x length", lambda: data.sample_ellipse(5, x=torch.ones(4)), ValueError, "x must hold one input"),
+    ("ellipse seed < 0", lambda: data.sample_ellipse(5, seed=-1), ValueError, "seed must be >= 0"),
+    ("ellipse rho 3", lambda: data.sample_ellipse(5, rho=(1.0, 2.0, 3.0)), ValueError, "rho must hold the two radii"),
+    ("ellipse rho nan", lambda: data.sample_ellipse(5, rho=(1.0, math.nan)), ValueError, "rho contains NaN"),
     ("grid_2d m=1", lambda: data.grid_2d(0.0, 1.0, 1), ValueError, r"\bm\b"),
     # RBFEnergy
     *[
@@ -322,6 +332,26 @@ def test_spiral_curve_goes_from_r0_to_r1():
 def test_spiral_rejects_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ec.data.Spiral(**kwargs)
+
+
+def test_spiral_rejects_numbers_given_as_strings():
+    with pytest.raises(TypeError, match="noise must be a real number"):
+        ec.data.Spiral(noise="0.1")
+    with pytest.raises(TypeError, match="turns must be a real number"):
+        ec.data.Spiral(turns="1.5")
+
+
+# --- the ellipse of chapter 3 ---------------------------------------------------------------------
+
+
+def test_sample_ellipse_is_reproducible_and_noise_free_points_lie_on_it():
+    y1, t1 = ec.data.sample_ellipse(50, noise=0.1, seed=3)
+    y2, t2 = ec.data.sample_ellipse(50, noise=0.1, seed=3)
+    assert torch.equal(y1, y2) and torch.equal(t1, t2)
+    y0, _ = ec.data.sample_ellipse(50, rho=(2.0, 1.0), noise=0.0, seed=3)
+    assert torch.allclose((y0[:, 0] / 2) ** 2 + y0[:, 1] ** 2, torch.ones(50, dtype=torch.float64))
+    yx, _ = ec.data.sample_ellipse(4, noise=0.0, x=torch.full((4,), 2.0), seed=1)
+    assert torch.allclose((yx[:, 0] / 4) ** 2 + (yx[:, 1] / 2) ** 2, torch.ones(4, dtype=torch.float64))
 
 
 def test_spiral_rejects_bad_sample_and_nearest_arguments():

@@ -257,7 +257,7 @@ def test_setup_with_a_bad_seed_changes_nothing():
     "call",
     [
         lambda s: ec.data.Spiral().sample(3, seed=s),
-        lambda s: ec.latent.sample_ellipse(3, seed=s),
+        lambda s: ec.data.sample_ellipse(3, seed=s),
         lambda s: ec.dae.DAE(2, hidden=4, seed=s),
         lambda s: ec.dae.corrupt(torch.zeros(2, 2), 0.1, seed=s),
         lambda s: ec.kmeans.kmeans_plusplus(torch.rand(5, 2, dtype=torch.float64), 2, seed=s),

@@ -69,6 +69,7 @@ def test_tables_show_each_measured_number_and_whether_it_meets_its_target(result
     assert len(_rows(notebooks)) == 1 + len({k.split("/")[1] for k in results["notebooks"]})
     assert len(_rows(explorers)) == 1 + len(results["explorers"])
     assert f"{results['kmeans']['time_ratio']:.2f}" in kmeans.astext()
+    assert results["kmeans"]["cpu_model"] in kmeans.astext()  # the processor the race was run on
     assert results["machine"]["torch"] in text
     yes, no = ext.TEXT["yes"][lang], ext.TEXT["no"][lang]
     verdicts = [row[-1] for t in (notebooks, explorers) for row in _rows(t)[1:]]

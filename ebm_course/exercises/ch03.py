@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from .. import energy, latent
+from .. import data, energy, latent
 from ._base import CheckResult, _call, _fail, _result, _tensor_close
 
 __all__ = ["check_soft_min", "check_infer_exhaustive", "check_mean_energy"]
@@ -84,7 +84,7 @@ def check_infer_exhaustive(fn, lang=None) -> CheckResult:
         (torch.tensor([2.0, 1.0], dtype=torch.float64), 4),
         (torch.tensor([0.7, 1.6], dtype=torch.float64), 5),
     ):
-        y, _ = latent.sample_ellipse(12, rho=w, noise=0.3, seed=seed)
+        y, _ = data.sample_ellipse(12, rho=w, noise=0.3, seed=seed)
         z_check, err = _call(fn, y.clone(), z.clone(), w.clone())
         if err:
             return _fail(err[0], err[1], lang)

@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from .. import kmeans
 from ..kmeans import KMeansEBM
 from ._base import CheckResult, _call, _fail, _result, _tensor_close
 
@@ -29,8 +30,25 @@ def _model(W):
     return m
 
 
+def _packaged(fn, lang):
+    """A failed check if fn is the package's own z-step, W-step or inference, else None."""
+    own = (kmeans.z_step, kmeans.w_step)
+    if fn in own or getattr(fn, "__func__", None) in (KMeansEBM.infer, KMeansEBM.fit):
+        return _fail(
+            "패키지의 함수(ec.kmeans.z_step, w_step, KMeansEBM)를 그대로 넘겼다: 이 연습은 직접 써 보는 것이다.",
+            "you passed the package's own function (ec.kmeans.z_step, w_step or KMeansEBM): "
+            "the exercise is to write it yourself.",
+            lang,
+        )
+    return None
+
+
 def check_z_step(fn, lang=None) -> CheckResult:
-    """Exercise: fn(y, W) -> LongTensor (n,), the index of the column of W closest to each row of y."""
+    """Exercise: fn(y, W) -> LongTensor (n,), the index of the column of W closest to each row of y.
+    The package's own ``ec.kmeans.z_step`` is refused: the exercise is to write it."""
+    refused = _packaged(fn, lang)
+    if refused is not None:
+        return refused
     for y, W in _cases():
         z, err = _call(fn, y.clone(), W.clone())
         if err:
@@ -141,7 +159,10 @@ def _lloyd_hint(y, W, W_new, truth):
 
 def check_lloyd_step(fn, lang=None) -> CheckResult:
     """Exercise: fn(y, W) -> new W after one z-step and one exact W-step (an empty cluster keeps its column),
-    and the mean energy never goes up."""
+    and the mean energy never goes up. The package's own steps are refused: the exercise is to write them."""
+    refused = _packaged(fn, lang)
+    if refused is not None:
+        return refused
     cases = _cases()
     far = torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, 0.2]], dtype=torch.float64)
     cases.append((far, torch.tensor([[0.0, 50.0], [0.0, 50.0]], dtype=torch.float64)))  # prototype 1 gets no point
