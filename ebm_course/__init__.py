@@ -5,7 +5,22 @@ device = ec.setup(lang="en", seed=0)
 P = ec.gibbs(E, beta=2.0)
 """
 
-from . import dae, data, diagram, energy, exercises, i18n, kmeans, latent, models, note_formulas, plot, train, widgets
+from . import (
+    dae,
+    data,
+    diagram,
+    energy,
+    exercises,
+    i18n,
+    kmeans,
+    latent,
+    models,
+    note_formulas,
+    plot,
+    topography,
+    train,
+    widgets,
+)
 from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
 from .kmeans import KMeansEBM
 from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
@@ -25,6 +40,7 @@ __all__ = [
     "models",
     "note_formulas",
     "plot",
+    "topography",
     "train",
     "widgets",
     "gibbs",

@@ -45,9 +45,10 @@ def check_soft_min(fn, lang=None) -> CheckResult:
         unnormalised = expected - math.log(E.shape[-1]) / beta
         if _tensor_close(F, unnormalised):
             return _fail(
-                "강의 노트처럼 1/|Z|가 빠졌다. 합이 아니라 평균을 쓰자: logsumexp에서 log|Z|를 빼야 β → 0에서 평균 에너지가 된다.",
-                "the 1/|Z| is missing, as in the note: use the mean, not the sum (subtract log|Z| from the logsumexp), so β → 0 "
-                "gives the mean energy.",
+                "합을 썼다. 강의 노트의 표준형이지만, 이 연습 문제는 이 책의 약속대로 z에 대한 평균을 쓴다: "
+                "logsumexp에서 log|Z|를 빼면 β → 0에서 평균 에너지가 된다.",
+                "this is the sum over z, the note's standard form; the exercise asks for the book's convention, "
+                "the mean over z (subtract log|Z| from the logsumexp), whose β → 0 limit is the mean energy.",
                 lang,
             )
         if _tensor_close(F, energy.free_energy(-E, beta, dim=-1)) or _tensor_close(F, -expected):
