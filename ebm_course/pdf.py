@@ -215,7 +215,7 @@ def write_pdfs(book_root=".", html_root=None, out_dir=None, *, langs=EDITIONS, b
     if not toc.is_file():
         raise ValueError(f"book_root must hold the book's _toc.yml (no file at {toc})")
     order = {lang: edition_pages(toc, lang) for lang in langs}
-    for lang, pages in order.items():
+    for pages in order.values():
         missing = [p for p in pages if not (html_root / f"{p}.html").is_file()]
         if missing:
             raise ValueError(f"html_root {html_root} lacks {missing}: build the book first (make book)")

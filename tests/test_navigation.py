@@ -25,7 +25,11 @@ def _extension():
 
 PARTS = {
     "한국어": [("book/ko/intro", "소개"), ("book/ko/setup", "실행 방법"), ("notebooks/ko/02_energy_gibbs", "2장")],
-    "English": [("book/en/intro", "Introduction"), ("book/en/setup", "How to run"), ("notebooks/en/02_energy_gibbs", "Ch. 2")],
+    "English": [
+        ("book/en/intro", "Introduction"),
+        ("book/en/setup", "How to run"),
+        ("notebooks/en/02_energy_gibbs", "Ch. 2"),
+    ],
 }
 
 
@@ -60,7 +64,9 @@ def test_an_english_page_lists_the_english_part_and_one_link_into_the_korean_edi
 
 def test_a_korean_chapter_lists_the_korean_part_and_one_link_into_the_english_edition():
     html = _toctree("notebooks/ko/02_energy_gibbs")
-    captions, links, editions = _parts(_extension().one_edition_toctree(html, "notebooks/ko/02_energy_gibbs.html", "ko"))
+    captions, links, editions = _parts(
+        _extension().one_edition_toctree(html, "notebooks/ko/02_energy_gibbs.html", "ko")
+    )
     assert captions == ["한국어"]
     assert links == ["../../book/ko/intro.html", "../../book/ko/setup.html", "#"]
     assert editions == [("../../book/en/intro.html", "en", "English edition")]

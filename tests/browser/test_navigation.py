@@ -100,7 +100,7 @@ def test_front_door_offers_both_editions_in_their_languages(visit, book):
     assert not visit.console_errors and not visit.page_errors
     title = page.locator("h1").first.inner_text()
     assert "SSL, EBM" in title, f"front door title {title!r}"
-    for lang, other in (("ko", "en"), ("en", "ko")):
+    for lang in ("ko", "en"):
         block = page.locator(f"article div.ebm-edition[lang={lang}]")
         assert block.count() == 1, f"{door}: {block.count()} blocks in {lang}"
         text = block.inner_text()
