@@ -265,10 +265,14 @@ class Visit:
         page = self.page
         wait = "networkidle" if idle else "load"
         response = page.goto(self.url(rel), wait_until=wait)
-        refresh = page.evaluate(
-            """() => { const m = document.querySelector('meta[http-equiv="refresh" i]');
-                       return m ? m.getAttribute('content') : null; }"""
-        )
+        try:
+            refresh = page.evaluate(
+                """() => { const m = document.querySelector('meta[http-equiv="refresh" i]');
+                           return m ? m.getAttribute('content') : null; }"""
+            )
+        except Exception:  # a 0-second refresh navigated away while we asked: wait for its page
+            page.wait_for_load_state(wait)
+            refresh = None
         if refresh:
             m = re.search(r"url\s*=\s*['\"]?([^'\"]+)", refresh, re.I)
             if m:

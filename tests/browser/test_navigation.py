@@ -94,7 +94,7 @@ def test_every_page_of_an_edition_but_its_ends_has_a_previous_and_a_next_page(bo
 def test_front_door_offers_both_editions_in_their_languages(visit, book):
     door = _need(book.front_door(), "front door (index.html)")
     page = visit.page
-    visit.goto("index.html")
+    visit.goto("index.html", idle=True)
     assert _rel(visit, page.url) == door, f"index.html led to {page.url}, not {door}"
     assert book.language(door) is None, f"the front door {door} is in an edition's folder"
     assert not visit.console_errors and not visit.page_errors
