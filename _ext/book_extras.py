@@ -93,7 +93,9 @@ def one_edition_navigation(app, pagename, templatename, context, doctree):
 
         context["toctree"] = one_edition
     relations = getattr(app.builder, "relations", {}).get(pagename)
-    if relations and lang:
+    if relations:
+        # A page of one edition links on within it (or back to the front door); the front door,
+        # of neither edition, offers both in its text and leads into neither by "next".
         for key, other in (("prev", relations[1]), ("next", relations[2])):
             if other and page_language(other) not in (None, lang):
                 context[key] = None

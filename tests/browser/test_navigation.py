@@ -117,6 +117,8 @@ def test_front_door_offers_both_editions_in_their_languages(visit, book):
         ("book/ko/intro.html", "ko"),
         ("book/en/intro.html", "en"),
     ], f"{door}: sidebar {links}"
+    nexts = page.eval_on_selector_all("a.left-prev, a.right-next", "els => els.map(a => a.href)")
+    assert not nexts, f"{door}: previous/next links lead into one edition: {nexts}"
     # Each way in works, and lands on a page of that language.
     for lang in ("ko", "en"):
         visit.goto(door)
