@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 # notebooks run side by side on a 2-core machine.
 book unit notebooks browser test: export OMP_NUM_THREADS := 1
 
-.PHONY: install book test lint unit notebooks browser student bench sync clean
+.PHONY: install book test lint unit notebooks browser pdf student bench sync clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ notebooks: $(STAMP)
 ## Browser tests on the built book (headless Chromium).
 browser: $(STAMP)
 	$(BIN)/pytest -m browser tests/browser
+
+## The built book as two PDFs, _build/pdf/ebm-course-ko.pdf and -en.pdf (run `make book` first).
+pdf: $(STAMP)
+	$(BIN)/python -m ebm_course.pdf --html _build/html --out _build/pdf
 
 ## Everything: lint, unit, notebooks, the book, the browser.
 test: lint unit notebooks book browser

@@ -4,6 +4,14 @@
   back. The link is a ``doc`` cross-reference, so a missing counterpart is a build warning
   (an error under ``-W``).
 * Korean pages carry ``lang="ko"`` on their <html> element (fonts, screen readers).
+* One edition per page: the sidebar of a page under ``*/ko/`` lists only the part of ``_toc.yml``
+  whose pages are Korean, plus one link into the English edition (and the other way round); a page
+  in no language folder (the front door, the search page) lists only the links into the editions.
+  The previous/next links never cross from one edition into the other. All of it happens when the
+  page is written, so the sidebar needs no JavaScript.
+* Search prefers the reader's edition: each page names its edition in a ``<meta>`` tag, and
+  ``_static/book-search.js`` ranks the results of that edition first.
+* The ``edition`` directive wraps the front door's text of one language in ``<div lang="..">``.
 * Duplicate inline scripts are dropped (sphinx-thebe declares THEBE_JS_URL twice, which throws
   a console error on every page), and so is the ipywidgets state: the book loads no widget JS.
 * The ``benchmark-results`` directive renders ``benchmarks/results.json`` (written by ``make bench``)
@@ -14,13 +22,17 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
 
+from bs4 import BeautifulSoup
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.docutils import SphinxDirective
 
 LANG_NAMES = {"ko": "한국어", "en": "English"}
+# The sidebar's link into an edition, in that edition's language.
+EDITION_NAMES = {"ko": "한국어판", "en": "English edition"}
 
 
 def counterpart(docname: str) -> tuple[str, str] | None:
@@ -59,9 +71,108 @@ def set_page_language(app, pagename, templatename, context, doctree):
     if lang:
         context["language"] = lang
         context["lang_attr"] = lang
+        context["metatags"] = context.get("metatags", "") + f'\n<meta name="ebm-edition" content="{lang}" />'
     scripts = context.get("script_files")
     if scripts:
         scripts[:] = _clean_scripts(scripts)
+
+
+def one_edition_navigation(app, pagename, templatename, context, doctree):
+    """The sidebar's toctree and the previous/next links of ``pagename`` stay in its edition.
+
+    Connected before the theme's handlers: the theme renders (and caches) the sidebar's toctree
+    while its own handlers run, through ``context["toctree"]``.
+    """
+    lang = page_language(pagename)
+    toctree = context.get("toctree")
+    if callable(toctree):
+        uri = app.builder.get_target_uri(pagename)
+
+        def one_edition(**kwargs):
+            return one_edition_toctree(toctree(**kwargs), uri, lang)
+
+        context["toctree"] = one_edition
+    relations = getattr(app.builder, "relations", {}).get(pagename)
+    if relations:
+        # A page of one edition links on within it (or back to the front door); the front door,
+        # of neither edition, offers both in its text and leads into neither by "next".
+        for key, other in (("prev", relations[1]), ("next", relations[2])):
+            if other and page_language(other) not in (None, lang):
+                context[key] = None
+
+
+def _href_language(href: str, page_uri: str) -> str | None:
+    """The edition of the page a sidebar link points to (``href`` is relative to ``page_uri``)."""
+    path = href.split("#", 1)[0]
+    if "://" in path or path.startswith(("mailto:", "/")):
+        return None
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page_uri), path)) if path else page_uri
+    return page_language(target)
+
+
+def one_edition_toctree(html: str, page_uri: str, lang: str | None) -> str:
+    """The sidebar toctree ``html`` of the page at ``page_uri`` with one edition only.
+
+    A part (a caption and the list after it) whose links all lead into one edition other than
+    ``lang`` is removed and replaced by one link to its first page, labelled in its own language;
+    with ``lang=None`` every single-language part is replaced that way. Parts that mix
+    editions, or a toctree without parts, are left as they are.
+    """
+    if lang is not None and lang not in LANG_NAMES:
+        raise ValueError(f"lang must be one of {sorted(LANG_NAMES)} or None (got {lang!r})")
+    soup = BeautifulSoup(html, "html.parser")
+    entries = []
+    for caption in soup.find_all("p", class_="caption"):
+        toclist = caption.find_next_sibling()
+        if toclist is None or toclist.name != "ul":
+            continue
+        links = toclist.find_all("a", href=True)
+        langs = {_href_language(a["href"], page_uri) for a in links}
+        if len(langs) != 1 or None in langs or langs == {lang}:
+            continue
+        (part_lang,) = langs
+        entries.append((part_lang, links[0]["href"]))
+        caption.decompose()
+        toclist.decompose()
+    if entries:
+        ul = soup.new_tag("ul", attrs={"class": "ebm-edition-links"})
+        for part_lang, href in entries:
+            li = soup.new_tag("li", attrs={"class": "toctree-l1"})
+            a = soup.new_tag("a", attrs={"class": "reference internal", "href": href, "hreflang": part_lang})
+            a["lang"] = part_lang
+            a.string = EDITION_NAMES[part_lang]
+            li.append(a)
+            ul.append(li)
+        soup.append(ul)
+    return str(soup)
+
+
+class edition_block(nodes.General, nodes.Element):
+    """The front door's text in one language: ``<div lang="..">``."""
+
+
+def _visit_edition_html(self, node):
+    self.body.append(self.starttag(node, "div", CLASS="ebm-edition", lang=node["lang"]))
+
+
+def _depart_edition_html(self, node):
+    self.body.append("</div>\n")
+
+
+class Edition(SphinxDirective):
+    """``edition``: its content, marked as written in the language given as the argument."""
+
+    required_arguments = 1
+    has_content = True
+
+    def run(self):
+        lang = self.arguments[0].strip()
+        if lang not in LANG_NAMES:
+            raise self.error(f"edition: the language must be one of {sorted(LANG_NAMES)} (got {lang!r})")
+        node = edition_block("", lang=lang)
+        self.set_source_info(node)
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
 
 
 def _clean_scripts(scripts):
@@ -228,6 +339,10 @@ class BenchmarkResults(SphinxDirective):
 
 def setup(app):
     app.add_directive("benchmark-results", BenchmarkResults)
+    app.add_node(edition_block, html=(_visit_edition_html, _depart_edition_html))
+    app.add_directive("edition", Edition)
+    app.add_js_file("book-search.js")
     app.connect("doctree-read", add_language_switch)
+    app.connect("html-page-context", one_edition_navigation, priority=100)
     app.connect("html-page-context", set_page_language, priority=900)  # after myst-nb adds its scripts
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

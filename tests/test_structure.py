@@ -172,9 +172,13 @@ def test_toc_has_a_korean_and_an_english_part_with_the_same_chapters_in_order():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     parts = {p["caption"]: p for p in toc["parts"]}
     assert set(parts) == {"한국어", "English"}
-    ko = [toc["root"]] + _toc_files(parts["한국어"])
+    ko = _toc_files(parts["한국어"])
     en = _toc_files(parts["English"])
     assert [f.replace("/ko/", "/en/") for f in ko] == en
+    assert all("/ko/" in f for f in ko) and all("/en/" in f for f in en), "each part holds one language"
+    # The root is the bilingual front door, in neither part, and each part opens with its introduction.
+    assert "/ko/" not in toc["root"] and "/en/" not in toc["root"]
+    assert ko[0] == "book/ko/intro" and en[0] == "book/en/intro"
     for slug in CHAPTERS:
         assert f"notebooks/ko/{slug}" in ko and f"notebooks/en/{slug}" in en
 

@@ -52,11 +52,25 @@ def _rel(root: Path, paths) -> list[str]:
     return sorted({p.relative_to(root).as_posix() for p in paths if p.is_file()})
 
 
-def content_pages(root: Path) -> list[str]:
+def book_pages(root: Path) -> list[str]:
     """The book's own pages (Sphinx's search and index pages are not under book/ or notebooks/)."""
     if not root.is_dir():
         return []
     return _rel(root, [*root.glob("book/**/*.html"), *root.glob("notebooks/**/*.html")])
+
+
+def content_pages(root: Path) -> list[str]:
+    """The book's pages of one edition: those under a ko/ or en/ folder (not the front door)."""
+    return [rel for rel in book_pages(root) if page_language(rel) is not None]
+
+
+def front_door(root: Path) -> str | None:
+    """The book's root page: the page of no edition that index.html sends a reader to."""
+    index = root / "index.html"
+    if not index.is_file():
+        return None
+    m = re.search(r"""url\s*=\s*['"]?([^'">\s]+)""", index.read_text("utf-8", "replace"), re.I)
+    return m.group(1) if m else "index.html"
 
 
 def notebook_pages(root: Path) -> list[str]:
@@ -65,7 +79,7 @@ def notebook_pages(root: Path) -> list[str]:
 
 def all_pages(root: Path) -> list[str]:
     index = ["index.html"] if (root / "index.html").is_file() else []
-    return index + content_pages(root)
+    return index + book_pages(root)
 
 
 def page_language(rel: str) -> str | None:
@@ -103,7 +117,7 @@ def pytest_generate_tests(metafunc):
     params = {
         # every page, index.html included
         "page_path": lambda: all_pages(root),
-        # pages under book/ and notebooks/
+        # pages under book/ and notebooks/ in a ko/ or en/ folder (every page but the front door)
         "content_page": lambda: content_pages(root),
         # pages under a /ko/ folder
         "ko_page": lambda: [p for p in content_pages(root) if page_language(p) == "ko"],
@@ -157,6 +171,8 @@ def book(html_root: Path):
     return types.SimpleNamespace(
         root=html_root,
         notebook_pages=lambda: notebook_pages(html_root),
+        content_pages=lambda: content_pages(html_root),
+        front_door=lambda: front_door(html_root),
         language=page_language,
         counterpart=counterpart,
     )
@@ -249,10 +265,14 @@ class Visit:
         page = self.page
         wait = "networkidle" if idle else "load"
         response = page.goto(self.url(rel), wait_until=wait)
-        refresh = page.evaluate(
-            """() => { const m = document.querySelector('meta[http-equiv="refresh" i]');
-                       return m ? m.getAttribute('content') : null; }"""
-        )
+        try:
+            refresh = page.evaluate(
+                """() => { const m = document.querySelector('meta[http-equiv="refresh" i]');
+                           return m ? m.getAttribute('content') : null; }"""
+            )
+        except Exception:  # a 0-second refresh navigated away while we asked: wait for its page
+            page.wait_for_load_state(wait)
+            refresh = None
         if refresh:
             m = re.search(r"url\s*=\s*['\"]?([^'\"]+)", refresh, re.I)
             if m:
