@@ -20,9 +20,9 @@ import math
 
 import torch
 
-# Points per block of the z-step: a (k, BLOCK) float64 buffer of 32 x 2048 is 512 KiB, well inside
-# a core's L2 cache, and large enough that the call overhead of a block stays small.
-BLOCK = 2048
+# Scores per block of the z-step: a (k, SCORES // k) float64 buffer of 512 KiB (32 prototypes x 2,048
+# points) fits a core's L2 cache, and is large enough that the call overhead of a block stays small.
+SCORES = 65536
 
 
 def _scores(yT: torch.Tensor, Wt: torch.Tensor, w2: torch.Tensor, out=None) -> torch.Tensor:
@@ -33,14 +33,12 @@ def _scores(yT: torch.Tensor, Wt: torch.Tensor, w2: torch.Tensor, out=None) -> t
 
 
 def _blocks(yT: torch.Tensor, k: int, best: torch.Tensor) -> list:
-    """(points, scores buffer, best) views for each block of BLOCK points: the views are made once per
-    ``fit``, and the one (k, BLOCK) buffer is reused by every block and every step."""
+    """(points, scores buffer, best) for each block of b = max(256, SCORES // k) points: made once per
+    ``fit``, and the one (k, b) buffer is reused by every block and every step."""
     n = yT.shape[1]
-    buffer = torch.empty(k, min(n, BLOCK), dtype=yT.dtype, device=yT.device)
-    return [
-        (yT[:, a : a + BLOCK].contiguous(), buffer[:, : min(BLOCK, n - a)], best[a : a + BLOCK])
-        for a in range(0, n, BLOCK)
-    ]
+    b = max(256, SCORES // k)
+    buffer = torch.empty(k, min(n, b), dtype=yT.dtype, device=yT.device)
+    return [(yT[:, a : a + b].contiguous(), buffer[:, : min(b, n - a)], best[a : a + b]) for a in range(0, n, b)]
 
 
 def _assign(yT: torch.Tensor, W: torch.Tensor, shift: float, index=None, blocks=None, best=None, labels=None):
