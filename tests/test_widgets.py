@@ -146,6 +146,15 @@ def test_mime_bundle_has_the_live_widget_view_and_the_static_html(explorer):
     assert bundle["text/plain"].startswith("Explorer(β")
 
 
+def test_displayed_lists_the_explorers_shown_and_only_those():
+    shown, _ = make_explorer(frames=2)
+    hidden, _ = make_explorer(frames=2)
+    shown._repr_mimebundle_()
+    assert shown in Explorer.displayed() and hidden not in Explorer.displayed()
+    plt.close(shown.fig)
+    plt.close(hidden.fig)
+
+
 def test_static_html_has_one_range_input_with_one_frame_per_frame_value_and_no_remote_url(explorer):
     html = explorer._repr_mimebundle_()["text/html"]
     n = len(explorer.frame_values())
