@@ -5,10 +5,12 @@ device = ec.setup(lang="en", seed=0)
 P = ec.gibbs(E, beta=2.0)
 """
 
-from . import dae, data, diagram, energy, exercises, i18n, kmeans, latent, models, plot, widgets
+from . import contrastive, dae, data, diagram, energy, exercises, i18n, kmeans, latent, models, plot, samplers, widgets
 from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
+from .contrastive import cd_negatives
 from .kmeans import KMeansEBM
 from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
+from .samplers import hmc, langevin
 from .widgets import Explorer
 
 __version__ = "0.1.0"
@@ -25,6 +27,8 @@ __all__ = [
     "models",
     "plot",
     "widgets",
+    "samplers",
+    "contrastive",
     "gibbs",
     "free_energy",
     "nll",
@@ -37,4 +41,7 @@ __all__ = [
     "progress_bar",
     "Explorer",
     "KMeansEBM",
+    "langevin",
+    "hmc",
+    "cd_negatives",
 ]
