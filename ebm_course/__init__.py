@@ -6,8 +6,8 @@ P = ec.gibbs(E, beta=2.0)
 """
 
 from . import contrastive, dae, data, diagram, energy, exercises, i18n, kmeans, latent, models, plot, samplers, widgets
-from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
 from .contrastive import cd_negatives
+from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
 from .kmeans import KMeansEBM
 from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
 from .samplers import hmc, langevin

@@ -236,7 +236,8 @@ def contrastive_step(model, y, y_neg, lr) -> float:
     if not params:
         raise ValueError("model has no trainable parameters")
     loss = (
-        _check.energies_from(model, y, "model", "y").mean() - _check.energies_from(model, y_neg, "model", "y_neg").mean()
+        _check.energies_from(model, y, "model", "y").mean()
+        - _check.energies_from(model, y_neg, "model", "y_neg").mean()
     )
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     with torch.no_grad():

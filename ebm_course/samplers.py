@@ -18,7 +18,15 @@ import torch
 
 from . import _check
 
-__all__ = ["monte_carlo", "metropolis", "langevin", "hmc", "energy_grad"]
+__all__ = [
+    "monte_carlo",
+    "metropolis",
+    "langevin",
+    "hmc",
+    "metropolis_acceptance",
+    "effective_sample_size",
+    "energy_grad",
+]
 
 
 def _step_size(x, name: str = "step_size") -> float:
@@ -162,6 +170,45 @@ def hmc(
     return y
 
 
+def metropolis_acceptance(E_old, E_new, beta=1.0) -> torch.Tensor:
+    """The Metropolis acceptance probability min(1, exp(-beta (E_new - E_old))), elementwise.
+
+    Computed as exp(min(0, -beta (E_new - E_old))), which never overflows.
+    """
+    E_old = _check.finite_tensor(E_old, "E_old")
+    E_new = _check.finite_tensor(E_new, "E_new")
+    if E_old.shape != E_new.shape:
+        raise ValueError(f"E_old and E_new must have the same shape (got {tuple(E_old.shape)}, {tuple(E_new.shape)})")
+    beta = _check.capped_beta(_check.positive_number(beta, "beta"), E_new)
+    return torch.exp(torch.clamp(-beta * (E_new - E_old), max=0.0))
+
+
+def effective_sample_size(trace) -> float:
+    """Effective number of independent draws in ``trace`` (T, n): T steps of n chains of one coordinate.
+
+    n T / tau, with the integrated autocorrelation time tau = 1 + 2 sum_t rho_t estimated from the
+    chains' mean autocorrelation, summed in pairs while the pair sums stay positive (Geyer's initial
+    positive sequence).
+    """
+    x = _check.finite_tensor(trace, "trace", ndim=2).double()
+    T, n = x.shape
+    if T < 4:
+        raise ValueError(f"trace needs at least 4 steps (got {T})")
+    x = x - x.mean(dim=0)
+    f = torch.fft.rfft(x, n=2 * T, dim=0)
+    acov = torch.fft.irfft(f * f.conj(), n=2 * T, dim=0)[:T].mean(dim=1) / T
+    if acov[0] <= 0:
+        raise ValueError("trace is constant: its chains never moved")
+    rho = acov / acov[0]
+    tau = -1.0
+    for t in range(0, T - 1, 2):
+        pair = (rho[t] + rho[t + 1]).item()
+        if pair <= 0:
+            break
+        tau += 2 * pair
+    return n * T / max(tau, 1e-12)
+
+
 def metropolis(energy_fn, y0, steps, step_size, beta=1.0, seed=None, *, generator=None, return_acceptance=False):
     """Random-walk Metropolis, n chains at once. Each step proposes y' = y + step_size * N(0, I) and
     accepts it with probability min(1, exp(-beta (E(y') - E(y)))); a rejected chain stays where it is.
@@ -176,7 +223,7 @@ def metropolis(energy_fn, y0, steps, step_size, beta=1.0, seed=None, *, generato
         y_new = y + step_size * _randn(y, g)
         E_new = _energy(energy_fn, y_new, f"the proposals at step {k}")
         u = torch.rand(E.shape, generator=g, dtype=y.dtype, device=y.device)
-        accept = torch.log(u) < -beta * (E_new - E)
+        accept = u < metropolis_acceptance(E, E_new, beta)
         y = torch.where(accept[:, None], y_new, y)
         E = torch.where(accept, E_new, E)
         accepted += int(accept.sum())
@@ -244,4 +291,3 @@ def monte_carlo(
     if return_ess:
         return u[idx], (1.0 / w.square().sum()).item() / proposals
     return u[idx]
-

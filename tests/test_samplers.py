@@ -133,7 +133,9 @@ def test_langevin_samples_a_bimodal_mixture():
 
 def test_monte_carlo_samples_a_mixture_at_another_beta():
     m, v, m4 = _moments_1d(_mixture_1d, 2.0)
-    y, ess = samplers.monte_carlo(_mixture_1d, 4000, -6.0, 6.0, d=1, proposals=100_000, beta=2.0, seed=8, return_ess=True)
+    y, ess = samplers.monte_carlo(
+        _mixture_1d, 4000, -6.0, 6.0, d=1, proposals=100_000, beta=2.0, seed=8, return_ess=True
+    )
     n_eff = int(1 / (1 / 4000 + 1 / (ess * 100_000)))
     _check_moments_1d(y[:n_eff], m, v, m4)
 
@@ -214,7 +216,9 @@ def _E(y):
 
 
 RUNS = {
-    "langevin": lambda **k: samplers.langevin(**{"energy_fn": _E, "y0": _start(5, 2), "steps": 3, "step_size": 0.1, **k}),
+    "langevin": lambda **k: samplers.langevin(
+        **{"energy_fn": _E, "y0": _start(5, 2), "steps": 3, "step_size": 0.1, **k}
+    ),
     "hmc": lambda **k: samplers.hmc(**{"energy_fn": _E, "y0": _start(5, 2), "steps": 3, "step_size": 0.1, **k}),
     "metropolis": lambda **k: samplers.metropolis(
         **{"energy_fn": _E, "y0": _start(5, 2), "steps": 3, "step_size": 0.1, **k}
