@@ -104,7 +104,8 @@ class ReplayBuffer:
         n, d = self.points.shape
         idx = torch.randint(n, (k,), generator=self.generator, device=self.points.device)
         y = self.points[idx]
-        fresh = torch.rand(k, generator=self.generator, device=self.points.device) < self.restart
+        fresh = torch.rand(k, generator=self.generator, dtype=self.points.dtype, device=self.points.device)
+        fresh = fresh < self.restart
         noise = self._noise(k, d, self.points.dtype, self.points.device)
         return idx, torch.where(fresh[:, None], noise, y)
 
