@@ -180,6 +180,8 @@ def fit_contrastive(
         raise ValueError(f"box must have low < high (got {box!r})")
     beta = _check.positive_number(beta, "beta")
     g = torch.Generator(device=y.device).manual_seed(_check.seed(seed))
+    box_low = torch.full((y.shape[1],), low, dtype=y.dtype, device=y.device)  # on y's device, like g
+    box_high = torch.full((y.shape[1],), high, dtype=y.dtype, device=y.device)
     buffer = None
     if method in ("persistent", "hmc", "metropolis"):
         buffer_size = _check.positive_int(buffer_size, "buffer_size")
@@ -192,7 +194,7 @@ def fit_contrastive(
         if method == "cd_langevin":
             return samplers.langevin(model, batch, mcmc_steps, step_size, beta, generator=g)
         if method == "uniform":
-            return samplers.monte_carlo(model, k, low, high, y.shape[1], proposals, beta, generator=g).to(y)
+            return samplers.monte_carlo(model, k, box_low, box_high, None, proposals, beta, generator=g)
         idx, start = buffer.sample(k)
         if method == "persistent":
             out = samplers.langevin(model, start, mcmc_steps, step_size, beta, generator=g)
