@@ -350,3 +350,17 @@ def test_effective_sample_size_of_independent_draws_and_of_a_sticky_chain():
     assert 15 < tau < 23
     with pytest.raises(ValueError, match="never moved"):
         samplers.effective_sample_size(torch.ones(10, 3))
+
+
+def test_rbf_energy_confine_adds_a_fixed_quadratic_and_rejects_bad_values():
+    centres = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    W0 = torch.tensor([-1.0, 0.5], dtype=torch.float64)
+    plain = ec.models.RBFEnergy(centres, 0.5, W0=W0)
+    confined = ec.models.RBFEnergy(centres, 0.5, W0=W0, confine=0.25)
+    y = _y(20)
+    with torch.no_grad():
+        assert torch.allclose(confined(y) - plain(y), 0.125 * y.square().sum(dim=1), rtol=1e-12)
+    assert [p.shape for p in confined.parameters()] == [(2,)]  # the quadratic is not trained
+    for bad in (-1.0, math.inf, "0.1"):
+        with pytest.raises(ValueError, match="confine"):
+            ec.models.RBFEnergy(centres, 0.5, confine=bad)
