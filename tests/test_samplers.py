@@ -12,6 +12,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ebm_course import samplers
 
@@ -304,3 +306,36 @@ def test_monte_carlo_rejects_bad_input(kwargs, error, word):
 def test_monte_carlo_takes_a_box_of_tensors():
     y = samplers.monte_carlo(_E, 100, torch.tensor([0.0, -1.0]), torch.tensor([1.0, 0.0]), seed=0)
     assert y.shape == (100, 2) and (y[:, 0] >= 0).all() and (y[:, 1] <= 0).all()
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    dE=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=20),
+    beta=st.floats(1e-3, 1e3),
+)
+def test_metropolis_acceptance_is_a_probability_and_one_downhill(dE, beta):
+    E_new = torch.tensor(dE, dtype=torch.float64)
+    a = samplers.metropolis_acceptance(torch.zeros_like(E_new), E_new, beta)
+    assert torch.isfinite(a).all() and (a >= 0).all() and (a <= 1).all()
+    assert (a[E_new <= 0] == 1).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(1, 30),
+    d=st.integers(1, 4),
+    steps=st.integers(0, 5),
+    step_size=st.floats(1e-4, 0.5),
+    seed=st.integers(0, 2**31),
+)
+def test_every_sampler_keeps_shape_dtype_and_finiteness(n, d, steps, step_size, seed):
+    y0 = torch.randn(n, d, generator=torch.Generator().manual_seed(seed % 1000))
+    for out in (
+        samplers.langevin(_E, y0, steps, step_size, seed=seed),
+        samplers.hmc(_E, y0, steps, step_size, 3, seed=seed),
+        samplers.metropolis(_E, y0, steps, step_size, seed=seed),
+    ):
+        assert out.shape == y0.shape and out.dtype == y0.dtype and torch.isfinite(out).all()
