@@ -323,6 +323,82 @@ def benchmark_tables(results: dict, lang: str) -> list[nodes.Node]:
     return out
 
 
+CD_TEXT = {
+    "headers": {
+        "en": ["method", "held-out NLL (nats)", "minus the exact fit", "training time (s)", "within 0.3 nats"],
+        "ko": ["방법", "테스트 NLL (nat)", "정확한 적합과의 차이", "학습 시간 (초)", "0.3 nat 이내"],
+    },
+    "names": {
+        "en": {
+            "exact": "exact maximum likelihood (reference)",
+            "cd": "the note's CD (kick, then gradient descent)",
+            "cd_langevin": "CD with Langevin (from the data)",
+            "persistent": "persistent Langevin",
+            "hmc": "HMC (persistent chains)",
+            "metropolis": "Metropolis (persistent chains)",
+            "uniform": "uniform Monte Carlo",
+            "entropy": "true density (entropy, the limit)",
+        },
+        "ko": {
+            "exact": "정확한 최대 가능도 (기준)",
+            "cd": "노트의 CD (충격 뒤 경사 하강)",
+            "cd_langevin": "랑주뱅 CD (데이터에서 시작)",
+            "persistent": "지속 랑주뱅",
+            "hmc": "HMC (지속 체인)",
+            "metropolis": "메트로폴리스 (지속 체인)",
+            "uniform": "균등 몬테카를로",
+            "entropy": "참 밀도 (엔트로피, 한계)",
+        },
+    },
+    "samplers": {
+        "en": ["sampler (true mixture energy)", "acceptance rate", "effective samples per second"],
+        "ko": ["샘플러 (참 혼합 분포의 에너지)", "받아들임 비율", "초당 유효 샘플 수"],
+    },
+    "sampler_names": {
+        "en": {"metropolis": "Metropolis", "langevin": "Langevin", "hmc": "HMC"},
+        "ko": {"metropolis": "메트로폴리스", "langevin": "랑주뱅", "hmc": "HMC"},
+    },
+}
+
+
+def cd_tables(results: dict, lang: str) -> list[nodes.Node]:
+    """Chapter 7's table (``results["cd"]``, written by benchmarks/bench_cd.py) and its samplers, in ``lang``."""
+    if lang not in ("ko", "en"):
+        raise ValueError(f'lang must be "ko" or "en" (got {lang!r})')
+    cd = results["cd"]
+    names = CD_TEXT["names"][lang]
+    rows = [[names["exact"], f"{cd['exact_nll']:.3f}", "0", f"{cd['exact_seconds']:.1f}", ""]]
+    for key, r in cd["methods"].items():
+        ok = r["gap"] <= cd["best_gap_target"]
+        rows.append(
+            [names.get(key, key), f"{r['nll']:.3f}", f"{r['gap']:+.3f}", f"{r['seconds']:.1f}", _meets(ok, lang)]
+        )
+    rows.append([names["entropy"], f"{cd['entropy']:.3f}", f"{cd['entropy'] - cd['exact_nll']:+.3f}", "", ""])
+    out: list[nodes.Node] = [_table(CD_TEXT["headers"][lang], rows)]
+    sampler_names = CD_TEXT["sampler_names"][lang]
+    rows = [
+        [sampler_names.get(k, k), f"{s['acceptance']:.2f}", f"{s['ess_per_s']:.0f}"] for k, s in cd["samplers"].items()
+    ]
+    out.append(_table(CD_TEXT["samplers"][lang], rows))
+    return out
+
+
+class CDResults(SphinxDirective):
+    """Chapter 7's NLL table from ``benchmarks/results.json``; a page under */ko/ gets Korean names."""
+
+    has_content = False
+
+    def run(self):
+        path = Path(self.env.srcdir) / "benchmarks" / "results.json"
+        self.env.note_dependency(str(path))
+        if not path.is_file():
+            raise self.error(f"{path} is missing: run `make bench`")
+        results = json.loads(path.read_text(encoding="utf-8"))
+        if "cd" not in results:
+            raise self.error("benchmarks/results.json has no 'cd' entry: run `make bench`")
+        return cd_tables(results, page_language(self.env.docname) or "en")
+
+
 class BenchmarkResults(SphinxDirective):
     """``benchmarks/results.json`` as tables; a page under */ko/ gets Korean headers."""
 
@@ -342,6 +418,7 @@ def setup(app):
     app.add_node(edition_block, html=(_visit_edition_html, _depart_edition_html))
     app.add_directive("edition", Edition)
     app.add_js_file("book-search.js")
+    app.add_directive("cd-results", CDResults)
     app.connect("doctree-read", add_language_switch)
     app.connect("html-page-context", one_edition_navigation, priority=100)
     app.connect("html-page-context", set_page_language, priority=900)  # after myst-nb adds its scripts

@@ -6,6 +6,7 @@ P = ec.gibbs(E, beta=2.0)
 """
 
 from . import (
+    contrastive,
     dae,
     data,
     diagram,
@@ -17,13 +18,16 @@ from . import (
     models,
     note_formulas,
     plot,
+    samplers,
     topography,
     train,
     widgets,
 )
+from .contrastive import cd_negatives
 from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
 from .kmeans import KMeansEBM
 from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
+from .samplers import hmc, langevin
 from .widgets import Explorer
 
 __version__ = "0.1.0"
@@ -43,6 +47,8 @@ __all__ = [
     "topography",
     "train",
     "widgets",
+    "samplers",
+    "contrastive",
     "gibbs",
     "free_energy",
     "nll",
@@ -55,4 +61,7 @@ __all__ = [
     "progress_bar",
     "Explorer",
     "KMeansEBM",
+    "langevin",
+    "hmc",
+    "cd_negatives",
 ]

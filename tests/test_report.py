@@ -102,3 +102,24 @@ def test_a_missed_target_says_so(results):
 def test_tables_reject_an_unknown_language(results):
     with pytest.raises(ValueError, match="lang"):
         _extension().benchmark_tables(results, "fr")
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_cd_table_shows_every_method_its_gap_to_the_exact_fit_and_whether_it_meets_the_target(results, lang):
+    ext = _extension()
+    cd = results["cd"]
+    nll_table, sampler_table = ext.cd_tables(results, lang)
+    rows = _rows(nll_table)
+    assert len(rows) == 1 + 1 + len(cd["methods"]) + 1  # header, exact fit, methods, entropy
+    yes, no = ext.TEXT["yes"][lang], ext.TEXT["no"][lang]
+    for key, r in cd["methods"].items():
+        row = next(row for row in rows if row[0] == ext.CD_TEXT["names"][lang][key])
+        assert row[1] == f"{r['nll']:.3f}" and row[2] == f"{r['gap']:+.3f}"
+        assert row[-1] == (yes if r["gap"] <= cd["best_gap_target"] else no)
+    assert f"{cd['entropy']:.3f}" in rows[-1]
+    assert cd["best_gap"] <= cd["best_gap_target"]  # the design's target: the best method within 0.3 nats
+    assert len(_rows(sampler_table)) == 1 + len(cd["samplers"])
+    worse = copy.deepcopy(results)
+    worse["cd"]["methods"]["uniform"]["gap"] = 0.5
+    row = next(r for r in _rows(ext.cd_tables(worse, lang)[0]) if r[0] == ext.CD_TEXT["names"][lang]["uniform"])
+    assert row[-1] == no
