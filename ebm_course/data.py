@@ -143,7 +143,8 @@ class Grammar:
     Expanding ``start`` in every way lists the language: ``sentences`` (m, L) word ids, one row per
     sentence, and ``probs`` (m,) their probabilities, the product of the rules used. Every sentence
     must have the same length L. ``vocab`` lists the words in the order they first appear in the
-    rules, so two grammars with the same structure in two languages give the same ids.
+    rules, and the sentences are sorted by probability, so two grammars with the same structure in two
+    languages give the same ids and the same samples, even when their word orders differ.
     """
 
     def __init__(self, rules, start="S", max_sentences=100_000):
@@ -191,6 +192,8 @@ class Grammar:
         found: dict[tuple, float] = {}
         for words, p in expand([start], 0):
             found[words] = found.get(words, 0.0) + p
+        # most probable first; ties by the sorted word ids, which do not depend on the word order
+        found = dict(sorted(found.items(), key=lambda kv: (-kv[1], sorted(self._index[w] for w in kv[0]))))
         lengths = {len(w) for w in found}
         if len(lengths) != 1:
             raise ValueError(f"every sentence must have the same length (got lengths {sorted(lengths)})")
