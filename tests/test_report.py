@@ -82,3 +82,23 @@ def test_a_missed_target_says_so(results):
 def test_tables_reject_an_unknown_language(results):
     with pytest.raises(ValueError, match="lang"):
         _extension().benchmark_tables(results, "fr")
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_masked_table_shows_each_kl_and_whether_the_mean_meets_its_target(results, lang):
+    ext = _extension()
+    (table,) = ext.masked_table(results, lang)
+    rows = _rows(table)
+    m = results["masked"]
+    for nb in ("ko", "en"):
+        for ratio, kl in m[nb]["kl_by_ratio"].items():
+            assert any(r[1] == ratio and r[2] == f"{kl:.4f}" for r in rows)
+    means = [r for r in rows if r[1] == ext.TEXT["masked_mean"][lang]]
+    assert [r[2] for r in means] == [f"{m[nb]['mean_kl']:.4f}" for nb in ("ko", "en")]
+    assert [r[-1] for r in means] == [
+        ext.TEXT["yes" if m[nb]["mean_kl"] <= m["mean_kl_target"] else "no"][lang] for nb in ("ko", "en")
+    ]
+    worse = copy.deepcopy(results)
+    worse["masked"]["en"]["mean_kl"] = 0.5
+    (table,) = ext.masked_table(worse, lang)
+    assert _rows(table)[-1][-1] == ext.TEXT["no"][lang]
