@@ -374,6 +374,16 @@ def test_squared_error_fill_is_blurry_and_softmax_samples_are_sharp_and_differ()
     assert torch.isin(a[:, M], levels).all()  # each sampled pixel is one of the quantised intensities
 
 
+def test_the_samplers_one_pixel_logits_equal_the_full_forward_pass():
+    model = masked.DigitInpainter("softmax", levels=5, hidden=16, seed=3)
+    x = torch.rand(6, 64, generator=torch.Generator().manual_seed(0))
+    hidden = torch.rand(6, 64, generator=torch.Generator().manual_seed(1)) < 0.5
+    with torch.no_grad():
+        full = model(x, hidden)
+        for j in (0, 17, 63):
+            assert torch.allclose(model._pixel_logits(x, hidden, j), full[:, j], atol=1e-6)
+
+
 def test_sharpness_and_nearest_distance_on_hand_made_images():
     M = masked.bottom_rows(1)
     black_white = torch.zeros(1, 64)
