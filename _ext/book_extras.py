@@ -227,6 +227,12 @@ TEXT = {
             "프로세서",
         ],
     },
+    "masked": {
+        "en": ["notebook", "mask ratio", "KL(true ‖ model), nats", "KL, context ignored", "target", "meets it"],
+        "ko": ["노트북", "마스크 비율", "KL(참 ‖ 모델), 내트", "KL, 문맥 무시", "목표", "달성"],
+    },
+    "masked_lang": {"en": {"en": "English", "ko": "Korean"}, "ko": {"en": "영어", "ko": "한국어"}},
+    "masked_mean": {"en": "mean", "ko": "평균"},
     "no_gpu": {"en": "no GPU", "ko": "GPU 없음"},
     "yes": {"en": "yes", "ko": "예"},
     "no": {"en": "NO", "ko": "아니요"},
@@ -399,10 +405,32 @@ class CDResults(SphinxDirective):
         return cd_tables(results, page_language(self.env.docname) or "en")
 
 
+def masked_table(results: dict, lang: str) -> list[nodes.Node]:
+    """Chapter 6's masked model (``results["masked"]``, from benchmarks/bench_masked.py): the mean KL from
+    the exact conditionals to the model's softmax at each mask ratio, in each notebook, next to its target."""
+    if lang not in ("ko", "en"):
+        raise ValueError(f'lang must be "ko" or "en" (got {lang!r})')
+    m = results.get("masked")
+    if not m:
+        return [nodes.paragraph(text="benchmarks/results.json has no masked entry: run `make bench`")]
+    target = m["mean_kl_target"]
+    rows = []
+    for nb in ("ko", "en"):
+        r = m[nb]
+        name = TEXT["masked_lang"][lang][nb]
+        for ratio, kl in r["kl_by_ratio"].items():
+            rows.append([name, ratio, f"{kl:.4f}", f"{r['kl_context_ignored'][ratio]:.3f}", "", ""])
+        mean = TEXT["masked_mean"][lang]
+        rows.append([name, mean, f"{r['mean_kl']:.4f}", "", f"≤ {target:g}", _meets(r["mean_kl"] <= target, lang)])
+    return [_table(TEXT["masked"][lang], rows)]
+
+
 class BenchmarkResults(SphinxDirective):
-    """``benchmarks/results.json`` as tables; a page under */ko/ gets Korean headers."""
+    """``benchmarks/results.json`` as tables; a page under */ko/ gets Korean headers.
+    With the argument ``masked``, only chapter 6's table."""
 
     has_content = False
+    optional_arguments = 1
 
     def run(self):
         path = Path(self.env.srcdir) / "benchmarks" / "results.json"
@@ -410,7 +438,10 @@ class BenchmarkResults(SphinxDirective):
         if not path.is_file():
             raise self.error(f"{path} is missing: run `make bench`")
         results = json.loads(path.read_text(encoding="utf-8"))
-        return benchmark_tables(results, page_language(self.env.docname) or "en")
+        lang = page_language(self.env.docname) or "en"
+        if self.arguments and self.arguments[0] == "masked":
+            return masked_table(results, lang)
+        return benchmark_tables(results, lang)
 
 
 def setup(app):

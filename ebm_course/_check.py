@@ -180,3 +180,58 @@ def data_and_grid(y, grid, cell_volume, beta):
     cell_volume = positive_number(cell_volume, "cell_volume")
     beta = positive_number(beta, "beta")
     return y, grid, cell_volume, beta
+
+
+def int_tensor(
+    x, name: str, *, ndim: int | None = None, low: int | None = None, high: int | None = None
+) -> torch.Tensor:
+    """An integer tensor (token ids, say), kept integer: a torch integer tensor, or a numpy array or nested
+    list of integers. Floats are rejected (a token id is not a number to round); so are booleans.
+    ``low <= x < high`` is checked when given."""
+    if isinstance(x, torch.Tensor):
+        t = x
+    elif isinstance(x, (np.ndarray, list, tuple)):
+        arr = np.asarray(x)
+        if arr.size == 0 and arr.dtype == np.float64:  # an empty list
+            arr = arr.astype(np.int64)
+        if arr.dtype.kind not in "iu":
+            raise TypeError(f"{name} must hold integers (got {arr.dtype} values)")
+        t = torch.as_tensor(arr.astype(np.int64))
+    else:
+        raise TypeError(f"{name} must be a torch.Tensor of integers (got {type(x).__name__})")
+    if t.dtype == torch.bool or t.is_floating_point() or t.is_complex():
+        raise TypeError(f"{name} must hold integers (got dtype {t.dtype})")
+    if ndim is not None and t.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s) (got shape {tuple(t.shape)})")
+    if t.numel() == 0 or (t.ndim > 0 and t.shape[-1] == 0):
+        raise ValueError(f"{name} must not be empty (got shape {tuple(t.shape)})")
+    if low is not None and t.min().item() < low:
+        raise ValueError(f"{name} must be >= {low} (got {t.min().item()})")
+    if high is not None and t.max().item() >= high:
+        raise ValueError(f"{name} must be < {high} (got {t.max().item()})")
+    return t
+
+
+def bool_tensor(x, name: str) -> torch.Tensor:
+    """A boolean mask: a torch or numpy array of booleans (0/1 integers are not silently taken for a mask)."""
+    if isinstance(x, np.ndarray):
+        x = torch.as_tensor(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a boolean torch.Tensor (got {type(x).__name__})")
+    if x.dtype != torch.bool:
+        raise TypeError(f"{name} must be a boolean tensor (got dtype {x.dtype})")
+    return x
+
+
+def ratio(x, name: str = "ratio") -> float:
+    """A fraction strictly between 0 and 1."""
+    if isinstance(x, torch.Tensor):
+        if x.numel() != 1:
+            raise TypeError(f"{name} must be a single number (got a tensor of shape {tuple(x.shape)})")
+        x = x.item()
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{name} must be a real number (got {type(x).__name__})")
+    x = float(x)
+    if not 0.0 < x < 1.0:
+        raise ValueError(f"{name} must be in (0, 1) (got {x})")
+    return x

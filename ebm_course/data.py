@@ -8,7 +8,7 @@ import torch
 
 from . import _check
 
-__all__ = ["GaussianMixture", "Spiral", "sample_ellipse", "grid_1d", "grid_2d"]
+__all__ = ["GaussianMixture", "Spiral", "sample_ellipse", "grid_1d", "grid_2d", "Grammar", "exact_conditional"]
 
 
 class GaussianMixture:
@@ -144,3 +144,135 @@ def grid_2d(lo, hi, m):
     g, h = grid_1d(lo, hi, m)
     a, b = torch.meshgrid(g[:, 0], g[:, 0], indexing="xy")
     return torch.stack([a.reshape(-1), b.reshape(-1)], dim=1), h * h
+
+
+class Grammar:
+    """A small probabilistic grammar with a finite language, so every conditional is known exactly.
+
+    ``rules`` maps a non-terminal to its alternatives, each a pair (right-hand side, probability):
+
+        {"S": [("cats VP_CAT", 0.6), ("dogs VP_DOG", 0.4)], "VP_CAT": [("chase mice", 1.0)], ...}
+
+    A right-hand side is a string of symbols separated by spaces; a symbol that is a key of ``rules``
+    is expanded, any other is a word. The probabilities of each non-terminal's alternatives sum to 1.
+    Expanding ``start`` in every way lists the language: ``sentences`` (m, L) word ids, one row per
+    sentence, and ``probs`` (m,) their probabilities, the product of the rules used. Every sentence
+    must have the same length L. ``vocab`` lists the words in the order they first appear in the
+    rules, and the sentences are sorted by probability, so two grammars with the same structure in two
+    languages give the same ids and the same samples, even when their word orders differ.
+    """
+
+    def __init__(self, rules, start="S", max_sentences=100_000):
+        if not isinstance(rules, dict) or not rules:
+            raise TypeError(
+                f"rules must be a non-empty dict of non-terminal -> alternatives (got {type(rules).__name__})"
+            )
+        if not isinstance(start, str) or start not in rules:
+            raise ValueError(f"start must be a key of rules (got {start!r})")
+        max_sentences = _check.positive_int(max_sentences, "max_sentences")
+        vocab: list[str] = []
+        for lhs, alternatives in rules.items():
+            if not isinstance(lhs, str) or not isinstance(alternatives, (list, tuple)) or not alternatives:
+                raise ValueError(f"rules[{lhs!r}] must be a non-empty list of (right-hand side, probability) pairs")
+            total = 0.0
+            for alt in alternatives:
+                if not (isinstance(alt, (list, tuple)) and len(alt) == 2 and isinstance(alt[0], str)):
+                    raise ValueError(f"rules[{lhs!r}]: each alternative must be a (string, probability) pair")
+                p = _check.positive_number(alt[1], f"the probability of {alt[0]!r} in rules[{lhs!r}]")
+                total += p
+                for sym in alt[0].split():
+                    if sym not in rules and sym not in vocab:
+                        vocab.append(sym)
+                if not alt[0].split():
+                    raise ValueError(f"rules[{lhs!r}]: a right-hand side must not be empty")
+            if abs(total - 1.0) > 1e-9:
+                raise ValueError(f"the probabilities of rules[{lhs!r}] must sum to 1 (got {total})")
+        self.rules, self.start, self.vocab = rules, start, vocab
+        self._index = {w: i for i, w in enumerate(vocab)}
+
+        def expand(symbols, depth):  # every (words, probability) a list of symbols can produce
+            if depth > len(rules):
+                raise ValueError("rules must not be recursive (the language must be finite)")
+            out = [((), 1.0)]
+            for sym in symbols:
+                if sym in rules:
+                    options = [(w, p * q) for rhs, p in rules[sym] for w, q in expand(rhs.split(), depth + 1)]
+                else:
+                    options = [((sym,), 1.0)]
+                out = [(a + b, p * q) for a, p in out for b, q in options]
+                if len(out) > max_sentences:
+                    raise ValueError(f"the grammar has more than max_sentences={max_sentences} sentences")
+            return out
+
+        found: dict[tuple, float] = {}
+        for words, p in expand([start], 0):
+            found[words] = found.get(words, 0.0) + p
+        # most probable first; ties by the sorted word ids, which do not depend on the word order
+        found = dict(sorted(found.items(), key=lambda kv: (-kv[1], sorted(self._index[w] for w in kv[0]))))
+        lengths = {len(w) for w in found}
+        if len(lengths) != 1:
+            raise ValueError(f"every sentence must have the same length (got lengths {sorted(lengths)})")
+        self.length = lengths.pop()
+        self.sentences = torch.tensor([[self._index[w] for w in s] for s in found], dtype=torch.long)
+        self.probs = torch.tensor(list(found.values()), dtype=torch.float64)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.vocab)
+
+    def sample(self, n, seed=0) -> torch.Tensor:
+        """n sentences drawn from the grammar, word ids of shape (n, L), dtype long."""
+        n = _check.positive_int(n, "n")
+        g = torch.Generator().manual_seed(_check.seed(seed))
+        return self.sentences[torch.multinomial(self.probs, n, replacement=True, generator=g)]
+
+    def encode(self, text) -> torch.Tensor:
+        """The ids of the words of one sentence (a string), shape (L,)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a string (got {type(text).__name__})")
+        unknown = [w for w in text.split() if w not in self._index]
+        if unknown:
+            raise ValueError(f"text has words outside the vocabulary: {unknown}")
+        return torch.tensor([self._index[w] for w in text.split()], dtype=torch.long)
+
+    def decode(self, ids, mask_word="___") -> str:
+        """The words of ids (L,) joined by spaces; an id equal to vocab_size (the mask token) reads ``mask_word``."""
+        ids = _check.int_tensor(ids, "ids", ndim=1, low=0, high=self.vocab_size + 1)
+        return " ".join(mask_word if i == self.vocab_size else self.vocab[i] for i in ids.tolist())
+
+    def conditional(self, tokens, masked) -> torch.Tensor:
+        """The exact P(w_i = v | the visible words), shape (n, L, V); see ``exact_conditional``."""
+        return exact_conditional(self.sentences, self.probs, tokens, masked, self.vocab_size)
+
+
+def exact_conditional(sentences, probs, tokens, masked, vocab_size) -> torch.Tensor:
+    """Bayes' rule by enumeration over a finite language.
+
+    ``sentences`` (m, L) word ids with probabilities ``probs`` (m,); ``tokens`` (n, L) and ``masked``
+    (n, L) boolean, True where a word is hidden. A sentence s is consistent with row r when it agrees
+    with every visible word of r; then
+
+        P(w_i = v | visible words of r) = sum over consistent s with s_i = v of P(s) / sum over consistent s of P(s).
+
+    Returns (n, L, vocab_size) float64; at a visible position the row is one-hot on the visible word.
+    Hidden positions of ``tokens`` may hold anything (the mask token, say).
+    """
+    vocab_size = _check.positive_int(vocab_size, "vocab_size")
+    sentences = _check.int_tensor(sentences, "sentences", ndim=2, low=0, high=vocab_size)
+    probs = _check.finite_tensor(probs, "probs", ndim=1).to(torch.float64)
+    if probs.shape[0] != sentences.shape[0] or (probs < 0).any():
+        raise ValueError(f"probs must hold one probability >= 0 per sentence ({sentences.shape[0]} sentences)")
+    tokens = _check.int_tensor(tokens, "tokens", ndim=2)
+    masked = _check.bool_tensor(masked, "masked")
+    if tokens.shape[1] != sentences.shape[1] or masked.shape != tokens.shape:
+        raise ValueError(
+            f"tokens and masked must have shape (n, {sentences.shape[1]}) (got {tuple(tokens.shape)} and {tuple(masked.shape)})"
+        )
+    agree = (sentences[None] == tokens[:, None]) | masked[:, None]  # (n, m, L)
+    weight = probs[None] * agree.all(dim=2)  # (n, m)
+    total = weight.sum(dim=1, keepdim=True)
+    if (total == 0).any():
+        row = int((total[:, 0] == 0).nonzero()[0])
+        raise ValueError(f"tokens row {row}: no sentence of the language agrees with its visible words")
+    onehot = torch.nn.functional.one_hot(sentences, vocab_size).to(torch.float64)  # (m, L, V)
+    return torch.einsum("nm,mlv->nlv", weight / total, onehot)

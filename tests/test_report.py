@@ -123,3 +123,23 @@ def test_cd_table_shows_every_method_its_gap_to_the_exact_fit_and_whether_it_mee
     worse["cd"]["methods"]["uniform"]["gap"] = 0.5
     row = next(r for r in _rows(ext.cd_tables(worse, lang)[0]) if r[0] == ext.CD_TEXT["names"][lang]["uniform"])
     assert row[-1] == no
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_masked_table_shows_each_kl_and_whether_the_mean_meets_its_target(results, lang):
+    ext = _extension()
+    (table,) = ext.masked_table(results, lang)
+    rows = _rows(table)
+    m = results["masked"]
+    for nb in ("ko", "en"):
+        for ratio, kl in m[nb]["kl_by_ratio"].items():
+            assert any(r[1] == ratio and r[2] == f"{kl:.4f}" for r in rows)
+    means = [r for r in rows if r[1] == ext.TEXT["masked_mean"][lang]]
+    assert [r[2] for r in means] == [f"{m[nb]['mean_kl']:.4f}" for nb in ("ko", "en")]
+    assert [r[-1] for r in means] == [
+        ext.TEXT["yes" if m[nb]["mean_kl"] <= m["mean_kl_target"] else "no"][lang] for nb in ("ko", "en")
+    ]
+    worse = copy.deepcopy(results)
+    worse["masked"]["en"]["mean_kl"] = 0.5
+    (table,) = ext.masked_table(worse, lang)
+    assert _rows(table)[-1][-1] == ext.TEXT["no"][lang]
