@@ -5,7 +5,7 @@ device = ec.setup(lang="en", seed=0)
 P = ec.gibbs(E, beta=2.0)
 """
 
-from . import dae, data, diagram, energy, exercises, i18n, kmeans, latent, models, plot, widgets
+from . import dae, data, diagram, energy, exercises, i18n, kmeans, latent, models, plot, ssl, widgets
 from .energy import fit_max_likelihood, free_energy, gibbs, nll, nll_grad_terms
 from .kmeans import KMeansEBM
 from .runtime import get_device, in_colab, progress_bar, seed_everything, setup
@@ -25,6 +25,7 @@ __all__ = [
     "models",
     "plot",
     "widgets",
+    "ssl",
     "gibbs",
     "free_energy",
     "nll",
