@@ -20,6 +20,7 @@ from . import (
     note_formulas,
     plot,
     samplers,
+    ssl,
     topography,
     train,
     widgets,

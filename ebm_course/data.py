@@ -276,3 +276,92 @@ def exact_conditional(sentences, probs, tokens, masked, vocab_size) -> torch.Ten
         raise ValueError(f"tokens row {row}: no sentence of the language agrees with its visible words")
     onehot = torch.nn.functional.one_hot(sentences, vocab_size).to(torch.float64)  # (m, L, V)
     return torch.einsum("nm,mlv->nlv", weight / total, onehot)
+
+
+# ---------------------------------------------------------------- chapter 1: sequences and a two-way "video"
+
+__all__ += ["blob_frames", "TwoWayVideo", "wave_sequences"]
+
+
+def blob_frames(centres, width=32, blob=1.0):
+    """Frames of ``width`` pixels, each holding one Gaussian blob of standard deviation ``blob`` pixels:
+
+        frame_i[j] = exp(-(j - c_i)^2 / (2 blob^2)),   j = 0, ..., width - 1,
+
+    for the centres c_i (n,). Returns (n, width), float64; the peak is 1 where c_i is a whole pixel.
+    """
+    centres = _check.finite_tensor(centres, "centres", ndim=1).to(torch.float64)
+    width = _check.positive_int(width, "width", minimum=2)
+    blob = _check.positive_number(blob, "blob")
+    j = torch.arange(width, dtype=torch.float64)
+    return torch.exp(-((j[None, :] - centres[:, None]) ** 2) / (2 * blob**2))
+
+
+class TwoWayVideo:
+    """A toy video whose next frame goes one of two ways.
+
+    Each sample is a blob at a whole-pixel position ``now`` (drawn uniformly among the positions that
+    leave room to move) in a frame of ``width`` pixels; in the next frame it has moved ``step`` pixels to
+    the left with probability ``p_left``, else ``step`` pixels to the right:
+
+        next = now - step  (probability p_left),   next = now + step  (probability 1 - p_left).
+
+    Attributes, after ``TwoWayVideo(n, ...)``: ``x`` (n, width) the frame now, ``y`` (n, width) the next
+    frame, ``now`` and ``next`` (n,) LongTensors of positions, ``left`` (n,) BoolTensor. Nothing in ``x``
+    tells left from right: the future is uncertain, and the best any predictor can do is spread its bet.
+    ``futures(now)`` gives the two possible next frames for given positions, (m, 2, width): left, right.
+    """
+
+    def __init__(self, n, width=32, step=4, blob=1.0, p_left=0.5, seed=0):
+        n = _check.positive_int(n, "n")
+        self.width = _check.positive_int(width, "width", minimum=2)
+        self.step = _check.positive_int(step, "step")
+        self.blob = _check.positive_number(blob, "blob")
+        if isinstance(p_left, bool) or not isinstance(p_left, (int, float)):
+            raise TypeError(f"p_left must be a real number (got {type(p_left).__name__})")
+        if not 0.0 <= float(p_left) <= 1.0:
+            raise ValueError(f"p_left must be in [0, 1] (got {p_left})")
+        self.p_left = float(p_left)
+        lo, hi = self.step + 1, self.width - self.step - 2  # the blob and its two futures stay inside the frame
+        if hi < lo:
+            raise ValueError(f"width must be >= 2 * step + 3 (got width={self.width}, step={self.step})")
+        self.positions = torch.arange(lo, hi + 1)
+        g = torch.Generator().manual_seed(_check.seed(seed))
+        self.now = self.positions[torch.randint(len(self.positions), (n,), generator=g)]
+        self.left = torch.rand(n, generator=g, dtype=torch.float64) < self.p_left
+        self.next = torch.where(self.left, self.now - self.step, self.now + self.step)
+        self.x = blob_frames(self.now.double(), self.width, self.blob)
+        self.y = blob_frames(self.next.double(), self.width, self.blob)
+
+    def futures(self, now) -> torch.Tensor:
+        """The two possible next frames of blobs at positions ``now`` (m,): shape (m, 2, width), left first."""
+        now = _check.finite_tensor(now, "now", ndim=1).to(torch.float64)
+        left = blob_frames(now - self.step, self.width, self.blob)
+        right = blob_frames(now + self.step, self.width, self.blob)
+        return torch.stack([left, right], dim=1)
+
+
+def wave_sequences(n, length=40, noise=0.02, seed=0):
+    """n sequences of ``length`` steps, each a sum of two sine waves with random frequencies, phases and
+    amplitudes plus Gaussian noise of standard deviation ``noise``:
+
+        s_i(t) = a_i1 sin(w_i1 t + phi_i1) + a_i2 sin(w_i2 t + phi_i2) + noise * eps_it,
+
+    with w in [0.2, 0.8] radians per step, phi in [0, 2 pi), a in [0.3, 1]. Returns (n, length), float64:
+    data for "predict the future from the past" (the past is the first part of a row, the future the rest).
+    """
+    n = _check.positive_int(n, "n")
+    length = _check.positive_int(length, "length", minimum=2)
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)):
+        raise TypeError(f"noise must be a real number (got {type(noise).__name__})")
+    if not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be >= 0 and finite (got {noise})")
+    g = torch.Generator().manual_seed(_check.seed(seed))
+
+    def uniform(lo, hi):
+        return lo + (hi - lo) * torch.rand(n, 2, 1, generator=g, dtype=torch.float64)
+
+    w, phi, a = uniform(0.2, 0.8), uniform(0.0, 2 * math.pi), uniform(0.3, 1.0)
+    t = torch.arange(length, dtype=torch.float64)
+    s = (a * torch.sin(w * t + phi)).sum(dim=1)
+    return s + noise * torch.randn(n, length, generator=g, dtype=torch.float64)

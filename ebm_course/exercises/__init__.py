@@ -3,8 +3,9 @@
 EBM_COURSE_STRICT_CHECKS=1 in the environment (the test suite and the book build set it) a failed
 check raises, so a wrong solution cannot pass unnoticed."""
 
-from . import ch02, ch03, ch04, ch05, ch06, ch07
+from . import ch01, ch02, ch03, ch04, ch05, ch06, ch07
 from ._base import CheckResult
+from .ch01 import *  # noqa: F403
 from .ch02 import *  # noqa: F403
 from .ch03 import *  # noqa: F403
 from .ch04 import *  # noqa: F403
@@ -12,4 +13,13 @@ from .ch05 import *  # noqa: F403
 from .ch06 import *  # noqa: F403
 from .ch07 import *  # noqa: F403
 
-__all__ = ["CheckResult", *ch02.__all__, *ch03.__all__, *ch04.__all__, *ch05.__all__, *ch06.__all__, *ch07.__all__]
+__all__ = [
+    "CheckResult",
+    *ch01.__all__,
+    *ch02.__all__,
+    *ch03.__all__,
+    *ch04.__all__,
+    *ch05.__all__,
+    *ch06.__all__,
+    *ch07.__all__,
+]
