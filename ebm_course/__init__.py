@@ -51,6 +51,7 @@ __all__ = [
     "train",
     "widgets",
     "samplers",
+    "ssl",
     "contrastive",
     "gibbs",
     "free_energy",
