@@ -17,7 +17,7 @@ import sys
 
 import nbformat
 import pytest
-from nbtools import read
+from nbtools import chapters, read
 
 from ebm_course import exercises, grade, student
 
@@ -184,3 +184,16 @@ def test_console_script_is_declared_next_to_the_student_command(root):
     scripts = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     assert scripts["ebm-course-grade"] == "ebm_course.grade:main"
     assert scripts["ebm-course-student"] == "ebm_course.student:main"
+
+
+@pytest.mark.parametrize("slug", chapters())
+def test_a_chapters_checks_are_the_ones_its_notebooks_call(slug):
+    """The grade sheet fails a student on every check of the chapter's module: each must be an exercise."""
+    module = getattr(exercises, f"ch{slug[:2]}")
+    exported = [n for n in module.__all__ if n.startswith("check_")]
+    for lang in ("ko", "en"):
+        called = [m for c in read(lang, slug).cells if c.cell_type == "code" for m in grade._CALL.findall(c.source)]
+        assert called == exported, (
+            f"ebm_course.exercises.{module.__name__.rsplit('.', 1)[1]} exports {exported}, "
+            f"notebooks/{lang}/{slug} calls {called}"
+        )
