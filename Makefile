@@ -16,7 +16,7 @@ export PYTHONHASHSEED := 0
 # notebooks run side by side on a 2-core machine.
 book unit notebooks browser test: export OMP_NUM_THREADS := 1
 
-.PHONY: install book test lint unit notebooks browser pdf student bench sync clean
+.PHONY: install book test lint unit notebooks browser pdf student bench sync clean book-student nbgrader-env
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,10 +62,24 @@ browser: $(STAMP)
 pdf: $(STAMP)
 	$(BIN)/python -m ebm_course.pdf --html _build/html --out _build/pdf
 
-## Everything: lint, unit, notebooks, the book, the browser.
-test: lint unit notebooks book browser
+## Everything: lint, unit, notebooks, the book (both editions), the browser.
+test: lint unit notebooks book book-student browser
 
-## Student notebooks (solutions removed) into _build/student.
+## The student edition of the book into _build/html-student: the built book with the solution code
+## taken out (nothing runs again).
+book-student: book
+	$(BIN)/python -m ebm_course.student_book _build/html _build/html-student
+
+## nbgrader in its own environment (it pins its own Jupyter stack), for tests/test_nbgrader.py.
+NBGRADER_VENV := _build/nbgrader-venv
+$(NBGRADER_VENV)/.installed-stamp:
+	test -x $(NBGRADER_VENV)/bin/python || $(PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -m pip install --quiet nbgrader==0.9.6
+	touch $@
+
+nbgrader-env: $(NBGRADER_VENV)/.installed-stamp
+
+## Student notebooks (solutions removed) into _build/student, and one zip per language.
 student: $(STAMP)
 	$(BIN)/python -m ebm_course.student notebooks _build/student
 
