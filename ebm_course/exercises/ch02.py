@@ -146,7 +146,7 @@ def check_nll_discrete(fn, lang=None) -> CheckResult:
         )
     return _result(
         True,
-        "통과! log가 들어간 올바른 음의 로그 가능도다.",
+        "통과! 로그가 들어간 올바른 음의 로그 가능도다.",
         "Passed! The correct negative log-likelihood, log included.",
         lang=lang,
     )

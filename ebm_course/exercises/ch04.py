@@ -95,7 +95,7 @@ def check_z_step(fn, lang=None) -> CheckResult:
         if not torch.equal(z.long(), truth) and torch.equal(z.long(), no_norm):
             return _fail(
                 "||w_j||² 항이 빠졌다(내적 y·w_j만 비교한 것과 같다). 이 항은 열마다 달라서 argmin을 바꾼다. "
-                "모든 열에 똑같은 ||y_i||²만 빼도 된다.",
+                "생략해도 되는 것은 모든 열에 똑같은 ||y_i||² 항뿐이다.",
                 "the ||w_j||² term is missing (the same as comparing the dot products y·w_j). It differs from column "
                 "to column, so it changes the argmin; only ||y_i||², the same for every column, may be dropped.",
                 lang,
@@ -202,7 +202,7 @@ def check_lloyd_step(fn, lang=None) -> CheckResult:
             )
     return _result(
         True,
-        "통과! 로이드(Lloyd) 한 걸음: z-단계와 W-단계 모두 정확한 최소화이므로 에너지가 올라갈 수 없다.",
+        "통과! 로이드(Lloyd) 한 단계: z-단계와 W-단계 모두 정확한 최소화이므로 에너지가 올라갈 수 없다.",
         "Passed! One Lloyd step: both the z-step and the W-step minimise exactly, so the energy cannot go up.",
         lang=lang,
     )
