@@ -4,7 +4,6 @@ written, and gives a hint for the typical wrong ones; in strict mode a failed ch
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 import torch
@@ -66,7 +65,7 @@ def test_checks_pass_the_right_answers():
 @pytest.mark.parametrize(
     "check, wrong, hint",
     [
-        (ch03.check_soft_min, lambda E, b: -torch.logsumexp(-b * E, dim=1) / b, "1/|Z|"),
+        (ch03.check_soft_min, lambda E, b: -torch.logsumexp(-b * E, dim=1) / b, "mean over z"),
         (ch03.check_soft_min, lambda E, b: -torch.log(torch.exp(-b * E).mean(1)) / b, "nan or inf"),
         (ch03.check_soft_min, lambda E, b: E.min(1).values, "wrong values"),
         (ch03.check_soft_min, lambda E, b: E.min(), "shape"),
@@ -101,5 +100,5 @@ def test_checks_spot_argmax_and_indices(lenient):
 
 def test_strict_mode_raises_on_a_wrong_answer(monkeypatch):
     monkeypatch.setenv("EBM_COURSE_STRICT_CHECKS", "1")
-    with pytest.raises(AssertionError, match=re.escape("1/|Z|")):
+    with pytest.raises(AssertionError, match="mean over z"):
         ch03.check_soft_min(lambda E, b: -torch.logsumexp(-b * E, dim=1) / b, lang="en")
