@@ -59,7 +59,12 @@ def solution_lines() -> dict[str, list[str]]:
             sol, rest = _split(c.source) if "solution" in c.metadata.get("tags", []) else ([], c.source.split("\n"))
             inside[rel] |= set(sol)
             elsewhere |= {line.strip() for line in rest}
-    return {rel: sorted(s for s in lines - elsewhere if len(s) >= 6) for rel, lines in inside.items()}
+    # a line that is also part of a longer line outside the solutions (a docstring that states the
+    # formula, say) is shown to students on purpose: it is not a leak
+    shown = "\n".join(elsewhere)
+    return {
+        rel: sorted(s for s in lines - elsewhere if len(s) >= 6 and s not in shown) for rel, lines in inside.items()
+    }
 
 
 def _all_solution_lines() -> list[str]:
